@@ -1,0 +1,205 @@
+package engine
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/hashicorp/hcl/v2"
+
+	"github.com/sluicedata/sluice/engine/config"
+	"github.com/sluicedata/sluice/engine/plan"
+	"github.com/sluicedata/sluice/engine/redact"
+	"github.com/sluicedata/sluice/engine/registry"
+	"github.com/sluicedata/sluice/engine/runtime"
+	"github.com/sluicedata/sluice/sdk"
+)
+
+// Inputs are the values given for a pipeline's variables: --var arguments,
+// --var-file paths and the environment.
+type Inputs = config.Inputs
+
+// Stats describe a run; NodeStats one node of it.
+type (
+	Stats     = runtime.Stats
+	NodeStats = runtime.NodeStats
+)
+
+// Run statuses.
+const (
+	StatusSucceeded   = runtime.StatusSucceeded
+	StatusInterrupted = runtime.StatusInterrupted
+	StatusFailed      = runtime.StatusFailed
+)
+
+// Engine loads and runs pipelines with a set of plugins.
+type Engine struct {
+	registry *registry.Registry
+	logger   *slog.Logger
+	alloc    memory.Allocator
+}
+
+// Option configures an Engine.
+type Option func(*Engine) error
+
+// WithPlugins makes plugins available to pipelines.
+func WithPlugins(plugins ...sdk.Plugin) Option {
+	return func(e *Engine) error {
+		for _, p := range plugins {
+			if err := e.registry.Add(p); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// WithLogger sets the logger of the engine and its plugins. Its output is
+// redacted. By default nothing is logged.
+func WithLogger(l *slog.Logger) Option {
+	return func(e *Engine) error { e.logger = l; return nil }
+}
+
+// WithAllocator sets the allocator of every Arrow array. Tests use a checked
+// allocator to find leaks.
+func WithAllocator(a memory.Allocator) Option {
+	return func(e *Engine) error { e.alloc = a; return nil }
+}
+
+// New returns an engine.
+func New(opts ...Option) (*Engine, error) {
+	reg, _ := registry.New()
+	e := &Engine{registry: reg, logger: slog.New(slog.DiscardHandler), alloc: memory.DefaultAllocator}
+	for _, opt := range opts {
+		if err := opt(e); err != nil {
+			return nil, err
+		}
+	}
+	return e, nil
+}
+
+// Plugins returns the plugins the engine offers, sorted by kind and name.
+func (e *Engine) Plugins() []sdk.Plugin { return e.registry.All() }
+
+// Plugin returns the plugin of a kind and name.
+func (e *Engine) Plugin(kind sdk.Kind, name string) (sdk.Plugin, bool) {
+	return e.registry.Lookup(kind, name)
+}
+
+// Pipeline is a loaded pipeline.
+type Pipeline struct {
+	engine   *Engine
+	config   *config.Pipeline
+	redactor *redact.Redactor
+	warnings hcl.Diagnostics
+}
+
+// Load reads the pipeline at path — a file, or a directory whose .hcl files
+// form one pipeline — and evaluates its variables. Mistakes are returned as
+// a *Diagnostics error.
+func (e *Engine) Load(path string, in Inputs) (*Pipeline, error) {
+	cfg, diags := config.Load(path, in)
+	return e.loaded(cfg, diags)
+}
+
+// Parse is Load for pipeline files held in memory, keyed by file name.
+func (e *Engine) Parse(sources map[string][]byte, in Inputs) (*Pipeline, error) {
+	cfg, diags := config.Parse(sources, in)
+	return e.loaded(cfg, diags)
+}
+
+func (e *Engine) loaded(cfg *config.Pipeline, diags hcl.Diagnostics) (*Pipeline, error) {
+	p := &Pipeline{engine: e, config: cfg, redactor: redact.New()}
+	if cfg != nil {
+		p.redactor.Add(cfg.SensitiveValues()...)
+	}
+	if err := p.diagnostics(diags); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Dir is the directory the pipeline was loaded from.
+func (p *Pipeline) Dir() string { return p.config.Dir }
+
+// Redact removes the pipeline's secrets from s.
+func (p *Pipeline) Redact(s string) string { return p.redactor.String(s) }
+
+// Warnings returns the warnings found so far by Load, Validate and Run.
+func (p *Pipeline) Warnings() *Diagnostics {
+	return &Diagnostics{diags: p.warnings, files: p.config.Files, redactor: p.redactor}
+}
+
+// ValidateOptions configure Validate.
+type ValidateOptions struct {
+	// Online also connects every sink to its destination, to check the
+	// configuration against it (a Dynamics table's columns, say).
+	Online bool
+}
+
+// Validate checks the whole pipeline without moving data: plugins and their
+// configuration, references, schemas from source to sink, and every
+// expression against the schema it will see. Mistakes are returned as a
+// *Diagnostics error.
+func (p *Pipeline) Validate(ctx context.Context, opts ValidateOptions) error {
+	pl, err := p.plan(ctx, !opts.Online)
+	if err != nil {
+		return err
+	}
+	return p.redactor.Error(pl.Close(ctx))
+}
+
+// RunOptions configure Run.
+type RunOptions struct {
+	// Progress, when set, is called with the run's stats every
+	// ProgressInterval (default one second).
+	Progress         func(Stats)
+	ProgressInterval time.Duration
+	// Grace is how long batches already read may take to be written once ctx
+	// is cancelled. Default 10 seconds.
+	Grace time.Duration
+}
+
+// Run runs the pipeline until its sources are exhausted, it fails, or ctx is
+// cancelled, and returns its stats. Cancelling ctx stops reading; batches
+// already read are written within the grace period, and the stats say what
+// was written. Configuration mistakes are returned as a *Diagnostics error,
+// before any data moves.
+func (p *Pipeline) Run(ctx context.Context, opts RunOptions) (Stats, error) {
+	pl, err := p.plan(ctx, false)
+	if err != nil {
+		return Stats{Status: StatusFailed, Error: err.Error()}, err
+	}
+	stats, runErr := runtime.Run(ctx, pl, runtime.Options{
+		Allocator:        p.engine.alloc,
+		Logger:           p.logger(),
+		Redactor:         p.redactor,
+		Progress:         opts.Progress,
+		ProgressInterval: opts.ProgressInterval,
+		Grace:            opts.Grace,
+	})
+	if err := p.redactor.Error(pl.Close(context.WithoutCancel(ctx))); err != nil && runErr == nil {
+		runErr = err
+		stats.Status, stats.Error = StatusFailed, err.Error()
+	}
+	return stats, runErr
+}
+
+func (p *Pipeline) plan(ctx context.Context, offline bool) (*plan.Plan, error) {
+	pl, diags := plan.New(ctx, p.config, plan.Options{
+		Registry:  p.engine.registry,
+		Offline:   offline,
+		Logger:    p.logger(),
+		Allocator: p.engine.alloc,
+		Redactor:  p.redactor,
+	})
+	if err := p.diagnostics(diags); err != nil {
+		return nil, err
+	}
+	return pl, nil
+}
+
+func (p *Pipeline) logger() *slog.Logger {
+	return slog.New(p.redactor.Handler(p.engine.logger.Handler()))
+}

@@ -1,0 +1,310 @@
+package runtime
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/compute"
+
+	"github.com/sluicedata/sluice/sdk"
+)
+
+func (n *node) runSink(r *run) {
+	batches := make(chan *envelope, n.Writes.InFlight)
+	var wg sync.WaitGroup
+	for range n.Writes.InFlight {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for env := range batches {
+				if r.stopping() {
+					env.release()
+					continue
+				}
+				n.write(r, env)
+			}
+		}()
+	}
+	n.rebatch(r, batches)
+	close(batches)
+	wg.Wait()
+	if err := n.Sink.Close(context.WithoutCancel(r.runCtx)); err != nil && !r.stopping() {
+		r.fail(fmt.Errorf("%s: close: %w", n.Address(), err))
+	}
+}
+
+// rebatch re-slices the sink's input into batches of its batch size, joining
+// small batches and splitting large ones, and passes them to the writers.
+func (n *node) rebatch(r *run, batches chan<- *envelope) {
+	maxRows, maxBytes := n.Writes.Rows, n.Writes.Bytes
+	var (
+		pieces  []arrow.RecordBatch
+		tickets []*ticket
+		rows    int
+		bytes   int64
+	)
+	flush := func() {
+		if rows == 0 {
+			return
+		}
+		rec, err := concat(r, pieces)
+		for _, p := range pieces {
+			p.Release()
+		}
+		env := &envelope{rec: rec, tickets: tickets}
+		pieces, tickets, rows, bytes = nil, nil, 0, 0
+		if err != nil {
+			r.fail(fmt.Errorf("%s: joining batches: %w", n.Address(), err))
+			env.release()
+			return
+		}
+		select {
+		case batches <- env:
+		case <-r.runCtx.Done():
+			env.release()
+		}
+	}
+	for env := range n.in {
+		if r.stopping() {
+			env.release()
+			continue
+		}
+		total := env.rows()
+		n.counters.in.Add(int64(total))
+		n.counters.batches.Add(1)
+		perRow := recordBytes(env.rec) / int64(max(total, 1))
+		for off := 0; off < total; {
+			take := min(maxRows-rows, total-off)
+			if perRow > 0 {
+				take = max(1, min(take, int((maxBytes-bytes)/perRow)))
+			}
+			var piece arrow.RecordBatch
+			if off == 0 && take == total {
+				env.rec.Retain()
+				piece = env.rec
+			} else {
+				piece = env.rec.NewSlice(int64(off), int64(off+take))
+			}
+			pieces = append(pieces, piece)
+			for _, t := range env.tickets {
+				t.retain()
+			}
+			tickets = append(tickets, env.tickets...)
+			rows += take
+			bytes += int64(take) * perRow
+			off += take
+			if rows >= maxRows || bytes >= maxBytes {
+				flush()
+			}
+		}
+		env.release()
+	}
+	if !r.stopping() {
+		flush()
+	} else {
+		(&envelope{tickets: tickets}).release()
+		for _, p := range pieces {
+			p.Release()
+		}
+	}
+}
+
+// write writes one batch, writing rows again while the sink reports them as
+// failed transiently and the retry policy allows, and accounts for every row.
+func (n *node) write(r *run, env *envelope) {
+	defer env.release()
+	policy := r.opts.Retry
+	rec := env.rec
+	var index []int // index[i] is the row of env.rec that row i of rec is
+	defer func() {
+		if rec != env.rec {
+			rec.Release()
+		}
+	}()
+	for attempt := 1; ; attempt++ {
+		res, err := n.Sink.Write(r.runCtx, rec)
+		if err != nil {
+			if !r.stopping() {
+				r.fail(fmt.Errorf("%s: write: %w", n.Address(), err))
+			}
+			return
+		}
+		rows := int(rec.NumRows())
+		rejects, err := checkRowErrors(res.Rejects, rows)
+		if err == nil && res.Skipped+res.Deduplicated+len(rejects) > rows {
+			err = fmt.Errorf("reported %d skipped, %d deduplicated and %d rejected rows in a batch of %d", res.Skipped, res.Deduplicated, len(rejects), rows)
+		}
+		if err != nil {
+			r.fail(fmt.Errorf("%s: write: %w", n.Address(), err))
+			return
+		}
+		c := &n.counters
+		c.out.Add(int64(rows - len(rejects) - res.Skipped - res.Deduplicated))
+		c.skipped.Add(int64(res.Skipped))
+		c.deduplicated.Add(int64(res.Deduplicated))
+		c.created.Add(int64(res.Created))
+		c.updated.Add(int64(res.Updated))
+		c.unchanged.Add(int64(res.Unchanged))
+		c.deleted.Add(int64(res.Deleted))
+
+		var retry, final []sdk.RowError
+		var wait time.Duration
+		for _, e := range rejects {
+			if index != nil {
+				e.Row = index[e.Row]
+			}
+			switch {
+			case e.Retryable && attempt < policy.Attempts:
+				retry = append(retry, e)
+				wait = max(wait, e.RetryAfter)
+			case e.Retryable:
+				e.Message = fmt.Sprintf("%s (gave up after %d attempts)", e.Message, attempt)
+				final = append(final, e)
+			default:
+				final = append(final, e)
+			}
+		}
+		if len(final) > 0 {
+			r.reject(n, env.rec, final, env.tickets)
+		}
+		if len(retry) == 0 {
+			return
+		}
+		c.retried.Add(int64(len(retry)))
+		wait = max(wait, backoff(policy, attempt))
+		select {
+		case <-time.After(wait):
+		case <-r.runCtx.Done():
+			return
+		}
+		index = make([]int, len(retry))
+		for i, e := range retry {
+			index[i] = e.Row
+		}
+		next, err := takeRows(r, env.rec, index)
+		if err != nil {
+			r.fail(fmt.Errorf("%s: selecting rows to retry: %w", n.Address(), err))
+			return
+		}
+		if rec != env.rec {
+			rec.Release()
+		}
+		rec = next
+	}
+}
+
+// backoff is the wait before retry number attempt: exponential, with jitter.
+func backoff(p RetryPolicy, attempt int) time.Duration {
+	d := p.Backoff << (attempt - 1)
+	if d > p.MaxBackoff || d <= 0 {
+		d = p.MaxBackoff
+	}
+	return d/2 + rand.N(d/2+1)
+}
+
+// concat joins batches of the same schema into one.
+func concat(r *run, recs []arrow.RecordBatch) (arrow.RecordBatch, error) {
+	if len(recs) == 1 {
+		recs[0].Retain()
+		return recs[0], nil
+	}
+	schema := recs[0].Schema()
+	cols := make([]arrow.Array, schema.NumFields())
+	var rows int64
+	for _, rec := range recs {
+		rows += rec.NumRows()
+	}
+	parts := make([]arrow.Array, len(recs))
+	for c := range cols {
+		for i, rec := range recs {
+			parts[i] = rec.Column(c)
+		}
+		col, err := array.Concatenate(parts, r.opts.Allocator)
+		if err != nil {
+			for _, done := range cols[:c] {
+				done.Release()
+			}
+			return nil, err
+		}
+		cols[c] = col
+	}
+	out := array.NewRecordBatch(schema, cols, rows)
+	for _, col := range cols {
+		col.Release()
+	}
+	return out, nil
+}
+
+// takeRows returns the given rows of rec, in order.
+func takeRows(r *run, rec arrow.RecordBatch, rows []int) (arrow.RecordBatch, error) {
+	mem := r.opts.Allocator
+	ib := array.NewInt32Builder(mem)
+	for _, i := range rows {
+		ib.Append(int32(i))
+	}
+	indices := ib.NewArray()
+	ib.Release()
+	defer indices.Release()
+	ctx := compute.WithAllocator(context.Background(), mem)
+	cols := make([]arrow.Array, rec.NumCols())
+	for c := range cols {
+		col, err := compute.TakeArray(ctx, rec.Column(c), indices)
+		if err != nil {
+			for _, done := range cols[:c] {
+				done.Release()
+			}
+			return nil, err
+		}
+		cols[c] = col
+	}
+	out := array.NewRecordBatch(rec.Schema(), cols, int64(len(rows)))
+	for _, col := range cols {
+		col.Release()
+	}
+	return out, nil
+}
+
+// recordBytes estimates the memory a batch's rows take, counting only the
+// rows in view for slices.
+func recordBytes(rec arrow.RecordBatch) int64 {
+	var total int64
+	for _, col := range rec.Columns() {
+		total += arrayBytes(col)
+	}
+	return total
+}
+
+func arrayBytes(a arrow.Array) int64 {
+	n := int64(a.Len())
+	switch arr := a.(type) {
+	case *array.String:
+		return int64(arr.ValueOffset(arr.Len())-arr.ValueOffset(0)) + 4*n
+	case *array.Binary:
+		return int64(arr.ValueOffset(arr.Len())-arr.ValueOffset(0)) + 4*n
+	case *array.LargeString:
+		return arr.ValueOffset(arr.Len()) - arr.ValueOffset(0) + 8*n
+	case *array.Struct:
+		var total int64
+		for i := range arr.NumField() {
+			total += arrayBytes(arr.Field(i))
+		}
+		return total
+	}
+	if fw, ok := a.DataType().(arrow.FixedWidthDataType); ok {
+		return n * int64(max(fw.BitWidth()/8, 1))
+	}
+	// Nested and other types: count the buffers, which may overestimate for
+	// slices but never underestimates.
+	var total int64
+	for _, b := range a.Data().Buffers() {
+		if b != nil {
+			total += int64(b.Len())
+		}
+	}
+	return total
+}

@@ -1,0 +1,44 @@
+package sdk
+
+import (
+	"context"
+
+	"github.com/apache/arrow-go/v18/arrow"
+)
+
+// Sink writes batches to a destination.
+//
+// The engine calls Open, then Write for every batch, then Close, which must
+// make everything written durable (flush buffers, write file footers). Write is
+// called concurrently only if the plugin's [WritePolicy] allows more than one
+// call in flight. Close is also called when Open fails, and must be safe to
+// call more than once.
+type Sink interface {
+	// Open checks the configuration against the input schema and, unless
+	// host.Offline(), connects to the destination and checks the
+	// configuration against it too.
+	Open(ctx context.Context, host Host, in *arrow.Schema) error
+	// Write writes one batch and reports the rows it could not write. It must
+	// not modify or release rec. A returned error means the sink cannot go on
+	// and ends the run; a problem with particular rows is a RowError instead.
+	Write(ctx context.Context, rec arrow.RecordBatch) (WriteResult, error)
+	Close(ctx context.Context) error
+}
+
+// WriteResult is the outcome of one Write. Rows not listed in Rejects and not
+// counted as Skipped or Deduplicated were written.
+type WriteResult struct {
+	// Rejects lists rows that were not written, by index in the batch. The
+	// engine retries those marked Retryable, and sends the others to the
+	// rejects stream.
+	Rejects []RowError
+	// Skipped counts rows deliberately not written, such as an update-only
+	// write whose record does not exist.
+	Skipped int
+	// Deduplicated counts rows collapsed into another row of the same write.
+	Deduplicated int
+	// Created, Updated, Unchanged and Deleted optionally break down the
+	// written rows for the run summary. Their sum must not exceed the number
+	// of rows written.
+	Created, Updated, Unchanged, Deleted int
+}
