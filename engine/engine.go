@@ -20,10 +20,11 @@ import (
 // --var-file paths and the environment.
 type Inputs = config.Inputs
 
-// Stats describe a run; NodeStats one node of it.
+// Stats describe a run; NodeStats one node of it; Status how it ended.
 type (
 	Stats     = runtime.Stats
 	NodeStats = runtime.NodeStats
+	Status    = runtime.Status
 )
 
 // Run statuses.

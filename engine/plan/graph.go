@@ -52,10 +52,6 @@ func (pl *Plan) link(p *config.Pipeline) hcl.Diagnostics {
 			}
 		}
 	}
-	if diags.HasErrors() {
-		return diags
-	}
-
 	for _, n := range nodes {
 		c := n.Config
 		switch {
@@ -73,7 +69,7 @@ func (pl *Plan) link(p *config.Pipeline) hcl.Diagnostics {
 			})
 		case c.Kind == sdk.KindSink && c.Input == nil && len(n.RejectsFrom) == 0:
 			diags = append(diags, config.MissingInput(c))
-		case c.Kind != sdk.KindSink && len(n.Outputs) == 0:
+		case c.Kind != sdk.KindSink && len(n.Outputs) == 0 && len(diags) == 0:
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagWarning, Summary: "Unused " + string(c.Kind),
 				Detail:  fmt.Sprintf("Nothing reads %s: no transform or sink has input = %s.", n.Address(), n.Address()),

@@ -18,6 +18,9 @@ import (
 func (pl *Plan) open(ctx context.Context, opts Options) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	for _, n := range pl.Nodes {
+		if !n.ready() {
+			continue
+		}
 		host := &host{
 			logger:  opts.Logger.With(slog.String("node", n.Address())),
 			alloc:   opts.Allocator,
@@ -32,9 +35,6 @@ func (pl *Plan) open(ctx context.Context, opts Options) hcl.Diagnostics {
 			}
 			n.In = schema
 		case n.Input != nil:
-			if !n.Input.opened {
-				continue
-			}
 			n.In = n.Input.Out
 		}
 		var err error
@@ -51,10 +51,28 @@ func (pl *Plan) open(ctx context.Context, opts Options) hcl.Diagnostics {
 			err = fmt.Errorf("plugin %q opened without reporting its output schema", n.Config.Plugin)
 		}
 		if err != nil {
+			n.Out = nil
 			diags = append(diags, n.diagnostics(err)...)
 		}
 	}
 	return diags
+}
+
+// ready reports whether a node can be opened: it was built, and whatever
+// feeds it opened without error.
+func (n *Node) ready() bool {
+	if n.Source == nil && n.Transform == nil && n.Sink == nil {
+		return false
+	}
+	if n.Config.Input != nil && (n.Input == nil || !n.Input.opened || n.Input.Out == nil) {
+		return false
+	}
+	for _, from := range n.RejectsFrom {
+		if !from.opened || from.RejectedSchema() == nil {
+			return false
+		}
+	}
+	return true
 }
 
 // RejectColumns are the columns the engine adds to rejected rows: which node

@@ -89,17 +89,14 @@ func New(ctx context.Context, p *config.Pipeline, opts Options) (*Plan, hcl.Diag
 	if opts.Redactor == nil {
 		opts.Redactor = redact.New()
 	}
+	// Every step goes as far as it can despite earlier mistakes, so that one
+	// pass reports them all.
 	pl := &Plan{Pipeline: p}
 	diags := pl.link(p)
-	if diags.HasErrors() {
-		return nil, diags
-	}
 	for _, n := range pl.Nodes {
 		diags = append(diags, n.configure(ctx, opts)...)
 	}
-	if !diags.HasErrors() {
-		diags = append(diags, pl.open(ctx, opts)...)
-	}
+	diags = append(diags, pl.open(ctx, opts)...)
 	if diags.HasErrors() {
 		pl.Close(context.WithoutCancel(ctx))
 		return nil, diags

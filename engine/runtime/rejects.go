@@ -110,24 +110,3 @@ func (r *run) rejectRecord(from *node, rec arrow.RecordBatch, errs []sdk.RowErro
 	release()
 	return out, nil
 }
-
-// dropRows returns rec without the rows the errors name.
-func dropRows(r *run, rec arrow.RecordBatch, errs []sdk.RowError) (arrow.RecordBatch, error) {
-	mem := r.opts.Allocator
-	b := array.NewBooleanBuilder(mem)
-	defer b.Release()
-	n := int(rec.NumRows())
-	b.Reserve(n)
-	next := 0
-	for i := 0; i < n; i++ {
-		drop := next < len(errs) && errs[next].Row == i
-		if drop {
-			next++
-		}
-		b.UnsafeAppend(!drop)
-	}
-	mask := b.NewArray()
-	defer mask.Release()
-	ctx := compute.WithAllocator(context.Background(), mem)
-	return compute.FilterRecordBatch(ctx, rec, mask, compute.DefaultFilterOptions())
-}

@@ -8,20 +8,19 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
-	"github.com/apache/arrow-go/v18/arrow/compute"
 
 	"github.com/sluicedata/sluice/sdk"
+	"github.com/sluicedata/sluice/sdk/batches"
 )
 
 func (n *node) runSink(r *run) {
-	batches := make(chan *envelope, n.Writes.InFlight)
+	writes := make(chan *envelope, n.Writes.InFlight)
 	var wg sync.WaitGroup
 	for range n.Writes.InFlight {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for env := range batches {
+			for env := range writes {
 				if r.stopping() {
 					env.release()
 					continue
@@ -30,8 +29,8 @@ func (n *node) runSink(r *run) {
 			}
 		}()
 	}
-	n.rebatch(r, batches)
-	close(batches)
+	n.rebatch(r, writes)
+	close(writes)
 	wg.Wait()
 	if err := n.Sink.Close(context.WithoutCancel(r.runCtx)); err != nil && !r.stopping() {
 		r.fail(fmt.Errorf("%s: close: %w", n.Address(), err))
@@ -40,7 +39,7 @@ func (n *node) runSink(r *run) {
 
 // rebatch re-slices the sink's input into batches of its batch size, joining
 // small batches and splitting large ones, and passes them to the writers.
-func (n *node) rebatch(r *run, batches chan<- *envelope) {
+func (n *node) rebatch(r *run, out chan<- *envelope) {
 	maxRows, maxBytes := n.Writes.Rows, n.Writes.Bytes
 	var (
 		pieces  []arrow.RecordBatch
@@ -52,7 +51,7 @@ func (n *node) rebatch(r *run, batches chan<- *envelope) {
 		if rows == 0 {
 			return
 		}
-		rec, err := concat(r, pieces)
+		rec, err := batches.Concat(r.opts.Allocator, pieces)
 		for _, p := range pieces {
 			p.Release()
 		}
@@ -64,7 +63,7 @@ func (n *node) rebatch(r *run, batches chan<- *envelope) {
 			return
 		}
 		select {
-		case batches <- env:
+		case out <- env:
 		case <-r.runCtx.Done():
 			env.release()
 		}
@@ -77,7 +76,7 @@ func (n *node) rebatch(r *run, batches chan<- *envelope) {
 		total := env.rows()
 		n.counters.in.Add(int64(total))
 		n.counters.batches.Add(1)
-		perRow := recordBytes(env.rec) / int64(max(total, 1))
+		perRow := batches.Size(env.rec) / int64(max(total, 1))
 		for off := 0; off < total; {
 			take := min(maxRows-rows, total-off)
 			if perRow > 0 {
@@ -186,7 +185,7 @@ func (n *node) write(r *run, env *envelope) {
 		for i, e := range retry {
 			index[i] = e.Row
 		}
-		next, err := takeRows(r, env.rec, index)
+		next, err := batches.Take(context.Background(), r.opts.Allocator, env.rec, index)
 		if err != nil {
 			r.fail(fmt.Errorf("%s: selecting rows to retry: %w", n.Address(), err))
 			return
@@ -205,106 +204,4 @@ func backoff(p RetryPolicy, attempt int) time.Duration {
 		d = p.MaxBackoff
 	}
 	return d/2 + rand.N(d/2+1)
-}
-
-// concat joins batches of the same schema into one.
-func concat(r *run, recs []arrow.RecordBatch) (arrow.RecordBatch, error) {
-	if len(recs) == 1 {
-		recs[0].Retain()
-		return recs[0], nil
-	}
-	schema := recs[0].Schema()
-	cols := make([]arrow.Array, schema.NumFields())
-	var rows int64
-	for _, rec := range recs {
-		rows += rec.NumRows()
-	}
-	parts := make([]arrow.Array, len(recs))
-	for c := range cols {
-		for i, rec := range recs {
-			parts[i] = rec.Column(c)
-		}
-		col, err := array.Concatenate(parts, r.opts.Allocator)
-		if err != nil {
-			for _, done := range cols[:c] {
-				done.Release()
-			}
-			return nil, err
-		}
-		cols[c] = col
-	}
-	out := array.NewRecordBatch(schema, cols, rows)
-	for _, col := range cols {
-		col.Release()
-	}
-	return out, nil
-}
-
-// takeRows returns the given rows of rec, in order.
-func takeRows(r *run, rec arrow.RecordBatch, rows []int) (arrow.RecordBatch, error) {
-	mem := r.opts.Allocator
-	ib := array.NewInt32Builder(mem)
-	for _, i := range rows {
-		ib.Append(int32(i))
-	}
-	indices := ib.NewArray()
-	ib.Release()
-	defer indices.Release()
-	ctx := compute.WithAllocator(context.Background(), mem)
-	cols := make([]arrow.Array, rec.NumCols())
-	for c := range cols {
-		col, err := compute.TakeArray(ctx, rec.Column(c), indices)
-		if err != nil {
-			for _, done := range cols[:c] {
-				done.Release()
-			}
-			return nil, err
-		}
-		cols[c] = col
-	}
-	out := array.NewRecordBatch(rec.Schema(), cols, int64(len(rows)))
-	for _, col := range cols {
-		col.Release()
-	}
-	return out, nil
-}
-
-// recordBytes estimates the memory a batch's rows take, counting only the
-// rows in view for slices.
-func recordBytes(rec arrow.RecordBatch) int64 {
-	var total int64
-	for _, col := range rec.Columns() {
-		total += arrayBytes(col)
-	}
-	return total
-}
-
-func arrayBytes(a arrow.Array) int64 {
-	n := int64(a.Len())
-	switch arr := a.(type) {
-	case *array.String:
-		return int64(arr.ValueOffset(arr.Len())-arr.ValueOffset(0)) + 4*n
-	case *array.Binary:
-		return int64(arr.ValueOffset(arr.Len())-arr.ValueOffset(0)) + 4*n
-	case *array.LargeString:
-		return arr.ValueOffset(arr.Len()) - arr.ValueOffset(0) + 8*n
-	case *array.Struct:
-		var total int64
-		for i := range arr.NumField() {
-			total += arrayBytes(arr.Field(i))
-		}
-		return total
-	}
-	if fw, ok := a.DataType().(arrow.FixedWidthDataType); ok {
-		return n * int64(max(fw.BitWidth()/8, 1))
-	}
-	// Nested and other types: count the buffers, which may overestimate for
-	// slices but never underestimates.
-	var total int64
-	for _, b := range a.Data().Buffers() {
-		if b != nil {
-			total += int64(b.Len())
-		}
-	}
-	return total
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/sluicedata/sluice/sdk"
+	"github.com/sluicedata/sluice/sdk/batches"
 )
 
 func (n *node) runSource(r *run) {
@@ -48,7 +49,7 @@ func (e *emitter) Emit(ctx context.Context, b sdk.Batch) error {
 	rec.Retain()
 	if len(rejects) > 0 {
 		r.reject(n, rec, rejects, []*ticket{t})
-		kept, err := dropRows(r, rec, rejects)
+		kept, err := batches.Without(context.Background(), r.opts.Allocator, rec, rejects)
 		rec.Release()
 		if err != nil {
 			return err

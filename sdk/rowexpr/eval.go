@@ -157,26 +157,30 @@ func (ev *Evaluator) Arrays(rec arrow.RecordBatch, mem memory.Allocator) ([]arro
 }
 
 // Mask evaluates a single boolean program on every row and returns a boolean
-// array that is true for the rows where it holds. Rows on which it fails are
-// false in the mask and reported as row errors. The caller releases the mask.
-func (ev *Evaluator) Mask(rec arrow.RecordBatch, mem memory.Allocator) (*array.Boolean, []sdk.RowError) {
+// array that is true for the rows where it holds, and how many those are.
+// Rows on which it fails are false in the mask and reported as row errors.
+// The caller releases the mask.
+func (ev *Evaluator) Mask(rec arrow.RecordBatch, mem memory.Allocator) (*array.Boolean, int, []sdk.RowError) {
 	b := array.NewBooleanBuilder(mem)
 	defer b.Release()
 	n := int(rec.NumRows())
 	b.Reserve(n)
-	next := 0
+	next, kept := 0, 0
 	rejects := ev.Rows(rec, func(row int, results []any) {
 		for ; next < row; next++ {
 			b.UnsafeAppend(false)
 		}
 		keep, _ := results[0].(bool)
+		if keep {
+			kept++
+		}
 		b.UnsafeAppend(keep)
 		next = row + 1
 	})
 	for ; next < n; next++ {
 		b.UnsafeAppend(false)
 	}
-	return b.NewBooleanArray(), rejects
+	return b.NewBooleanArray(), kept, rejects
 }
 
 // rowError describes a program's failure on a row for the rejects stream.

@@ -1,0 +1,153 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/sluicedata/sluice/sdk"
+)
+
+func (c *cli) pluginsCmd(args []string) error {
+	if len(args) == 0 {
+		return usageError("usage: sluice plugins list | sluice plugins describe <name>")
+	}
+	eng, err := c.newEngine(slog.LevelWarn)
+	if err != nil {
+		return err
+	}
+	switch args[0] {
+	case "list":
+		tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "KIND\tNAME\tVERSION\tSUMMARY")
+		for _, p := range eng.Plugins() {
+			info := p.Info()
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.Kind(), info.Name, info.Version, info.Summary)
+		}
+		return tw.Flush()
+	case "describe":
+		if len(args) != 2 {
+			return usageError("usage: sluice plugins describe <name>, or <kind>/<name> such as sink/csv")
+		}
+		kind, name, hasKind := strings.Cut(args[1], "/")
+		if !hasKind {
+			kind, name = "", args[1]
+		}
+		found := false
+		for _, p := range eng.Plugins() {
+			if p.Info().Name == name && (kind == "" || string(p.Kind()) == kind) {
+				if found {
+					fmt.Fprintln(c.stdout)
+				}
+				found = true
+				describe(c.stdout, p)
+			}
+		}
+		if !found {
+			return usageError("no plugin named %q; `sluice plugins list` shows them", args[1])
+		}
+		return nil
+	}
+	return usageError("unknown plugins subcommand %q: use list or describe", args[0])
+}
+
+// describe prints a plugin's documentation: what it does, its configuration
+// schema with types, defaults and examples, and its examples.
+func describe(w io.Writer, p sdk.Plugin) {
+	info := p.Info()
+	fmt.Fprintf(w, "%s %q (version %s)\n\n%s\n", p.Kind(), info.Name, info.Version, info.Summary)
+	if info.Description != "" {
+		fmt.Fprintf(w, "\n%s\n", info.Description)
+	}
+	fmt.Fprintf(w, "\nConfiguration:\n")
+	describeSchema(w, p.Schema(), "  ")
+	fmt.Fprintf(w, "\nArguments every %s takes:\n", p.Kind())
+	for _, m := range metaArguments(p.Kind()) {
+		fmt.Fprintf(w, "  %s\n      %s\n", m[0], m[1])
+	}
+	for _, ex := range info.Examples {
+		fmt.Fprintf(w, "\nExample: %s\n\n%s\n", ex.Title, indent(ex.HCL, "  "))
+	}
+}
+
+func describeSchema(w io.Writer, s *sdk.Schema, prefix string) {
+	if len(s.Attributes) == 0 && len(s.Blocks) == 0 {
+		fmt.Fprintf(w, "%s(none)\n", prefix)
+	}
+	for _, a := range s.Attributes {
+		var notes []string
+		switch {
+		case a.Required:
+			notes = append(notes, "required")
+		case a.Default != "":
+			notes = append(notes, fmt.Sprintf("default %q", a.Default))
+		default:
+			notes = append(notes, "optional")
+		}
+		if a.Sensitive {
+			notes = append(notes, "sensitive")
+		}
+		fmt.Fprintf(w, "%s%s (%s; %s)\n", prefix, a.Name, a.Type, strings.Join(notes, ", "))
+		if a.Doc != "" {
+			fmt.Fprintf(w, "%s    %s\n", prefix, a.Doc)
+		}
+		if a.Example != "" {
+			fmt.Fprintf(w, "%s    Example: %s = %s\n", prefix, a.Name, a.Example)
+		}
+	}
+	for _, b := range s.Blocks {
+		header := b.Name
+		for _, l := range b.Labels {
+			header += fmt.Sprintf(" %q", "<"+l+">")
+		}
+		var notes []string
+		if b.Required {
+			notes = append(notes, "required")
+		}
+		if b.Repeated {
+			notes = append(notes, "repeatable")
+		}
+		note := ""
+		if len(notes) > 0 {
+			note = " (" + strings.Join(notes, ", ") + ")"
+		}
+		fmt.Fprintf(w, "%s%s { … } block%s\n", prefix, header, note)
+		if b.Doc != "" {
+			fmt.Fprintf(w, "%s    %s\n", prefix, b.Doc)
+		}
+		if b.Attrs != nil {
+			fmt.Fprintf(w, "%s    Any attributes, each a %s.\n", prefix, *b.Attrs)
+			continue
+		}
+		describeSchema(w, b.Body, prefix+"    ")
+	}
+}
+
+// metaArguments documents the attributes the engine interprets.
+func metaArguments(kind sdk.Kind) [][2]string {
+	var out [][2]string
+	if kind != sdk.KindSource {
+		out = append(out, [2]string{"input = <source or transform>", "The node this one reads from, such as source.segment (required)."})
+	}
+	out = append(out,
+		[2]string{"rejects = sink.<name>", "The sink that receives the rows this node rejects, with their reason. Without one, the first rejected row stops the run."},
+		[2]string{"max_rejects = <n>", "Stop the run after more than n rejected rows."},
+	)
+	if kind == sdk.KindSink {
+		out = append(out,
+			[2]string{"batch { rows = <n>, bytes = \"8MiB\" }", "The size of the batches the sink writes; the engine joins and splits batches to fit."},
+			[2]string{"max_in_flight = <n>", "How many batches the sink may write at once, when it allows more than one."},
+		)
+	}
+	return out
+}
+
+func indent(s, prefix string) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	for i, l := range lines {
+		lines[i] = prefix + l
+	}
+	return strings.Join(lines, "\n")
+}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/sluicedata/sluice/engine"
+)
+
+func (c *cli) runCmd(args []string) error {
+	fs := newFlags("run", "run <file|dir> [flags]", c.stderr)
+	var in inputFlags
+	in.register(fs)
+	asJSON := fs.Bool("json", false, "print the run summary as JSON on stdout")
+	quiet := fs.Bool("quiet", false, "print no progress, only the summary and errors")
+	grace := fs.Duration("grace", 10*time.Second, "after Ctrl-C, how long batches already read may take to be written")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	path, err := onePath(pos, fs)
+	if err != nil {
+		return err
+	}
+	eng, err := c.newEngine(slog.LevelInfo)
+	if err != nil {
+		return err
+	}
+	p, err := c.load(eng, path, in.inputs())
+	if err != nil {
+		return err
+	}
+
+	progress := newProgress(c.stderr, terminal(c.stderr) && !*quiet, *quiet)
+	stats, err := p.Run(c.ctx, engine.RunOptions{
+		Progress:         progress.update,
+		ProgressInterval: progress.interval(),
+		Grace:            *grace,
+	})
+	progress.done()
+	c.printWarnings(p)
+	if err != nil && stats.Nodes == nil {
+		// The pipeline did not start: a configuration mistake.
+		return c.reportDiagnostics(err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(c.stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(summaryJSON(stats)); err != nil {
+			return err
+		}
+	}
+	writeSummary(c.stderr, stats)
+	switch {
+	case stats.Status == engine.StatusInterrupted:
+		return &exitError{code: exitInterrupted}
+	case err != nil:
+		var diags *engine.Diagnostics
+		if errors.As(err, &diags) {
+			return c.reportDiagnostics(err)
+		}
+		return &exitError{code: exitFailed, err: errors.New(p.Redact(err.Error()))}
+	}
+	return nil
+}
+
+func (c *cli) validateCmd(args []string) error {
+	fs := newFlags("validate", "validate <file|dir> [flags]", c.stderr)
+	var in inputFlags
+	in.register(fs)
+	online := fs.Bool("online", false, "also connect to each sink's destination and check the configuration against it")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	path, err := onePath(pos, fs)
+	if err != nil {
+		return err
+	}
+	eng, err := c.newEngine(slog.LevelWarn)
+	if err != nil {
+		return err
+	}
+	p, err := c.load(eng, path, in.inputs())
+	if err != nil {
+		return err
+	}
+	if err := p.Validate(c.ctx, engine.ValidateOptions{Online: *online}); err != nil {
+		return c.reportDiagnostics(err)
+	}
+	c.printWarnings(p)
+	c.printf("%s is valid.\n", path)
+	return nil
+}
+
+func (c *cli) printf(format string, args ...any) {
+	fmt.Fprintf(c.stdout, format, args...)
+}

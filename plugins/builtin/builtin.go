@@ -1,0 +1,21 @@
+// Package builtin lists the plugins compiled into the sluice command, for
+// programs that embed the engine and want the same set.
+package builtin
+
+import (
+	"github.com/sluicedata/sluice/plugins/dedupe"
+	"github.com/sluicedata/sluice/plugins/filter"
+	"github.com/sluicedata/sluice/plugins/mapper"
+	"github.com/sluicedata/sluice/plugins/selectcols"
+	"github.com/sluicedata/sluice/sdk"
+)
+
+// Plugins returns every builtin plugin.
+func Plugins() []sdk.Plugin {
+	return []sdk.Plugin{
+		filter.Transform,
+		mapper.Transform,
+		selectcols.Transform,
+		dedupe.Transform,
+	}
+}

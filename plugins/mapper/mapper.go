@@ -1,0 +1,182 @@
+// Package mapper is the map transform: it computes new columns, or replaces
+// existing ones, with row expressions, and can drop, rename and choose
+// columns.
+//
+// Every expression is compiled against the input schema when the pipeline is
+// validated, and its result type becomes the column's Arrow type. All the
+// expressions of a batch are evaluated in one pass over its rows, reading only
+// the columns they use; a column an expression merely names is passed on
+// without copying. A row on which any expression fails is rejected, with the
+// column and the reason.
+package mapper
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sluicedata/sluice/sdk"
+	"github.com/sluicedata/sluice/sdk/batches"
+	"github.com/sluicedata/sluice/sdk/rowexpr"
+)
+
+// Config is the map transform's configuration.
+type Config struct {
+	Columns map[string]sdk.Expr `sluice:"columns" doc:"Columns to compute, as name = expression. A name that exists replaces that column in place; a new name is added after the input's columns, in name order. Expressions see the input row, not each other's results." example:"{ email = \"lower(trim(email))\", full_name = \"first_name + ' ' + last_name\" }"`
+	Drop    []string            `sluice:"drop" doc:"Columns to remove from the output."`
+	Rename  map[string]string   `sluice:"rename" doc:"Columns to rename, as old_name = new_name, applied after columns and drop." example:"{ lifetime_value = \"ltv\" }"`
+	Keep    []string            `sluice:"keep" doc:"If set, the output has exactly these columns, in this order, named as after rename."`
+}
+
+// Transform is the map plugin.
+var Transform = sdk.TransformPlugin(sdk.Info{
+	Name:    "map",
+	Version: "1.0.0",
+	Summary: "Computes, replaces, drops, renames and chooses columns.",
+	Description: "Each entry of `columns` is an expression over the input row. " +
+		"The steps apply in order: columns, drop, rename, keep.",
+	Examples: []sdk.Example{{
+		Title: "Normalise an email and derive columns",
+		HCL: `transform "map" "normalize" {
+  input = transform.active
+  columns = {
+    email     = "lower(trim(email))"
+    full_name = "first_name + ' ' + last_name"
+    tier      = "lifetime_value > 1000 ? 'gold' : 'std'"
+  }
+  drop = ["phone"]
+}`,
+	}},
+}, func(cfg Config) (sdk.Transform, error) {
+	return &mapper{cfg: cfg}, nil
+})
+
+type mapper struct {
+	cfg  Config
+	mem  memory.Allocator
+	eval *rowexpr.Evaluator
+	out  *arrow.Schema
+	// sources[i] says where output column i comes from: an input column
+	// (>= 0) or the result of computed expression -1-sources[i].
+	sources []int
+}
+
+func (m *mapper) Open(_ context.Context, host sdk.Host, in *arrow.Schema) (*arrow.Schema, error) {
+	m.mem = host.Allocator()
+	var diags sdk.Diagnostics
+	names := make([]string, 0, len(m.cfg.Columns))
+	for name := range m.cfg.Columns {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+
+	// Step 1: the input columns, with computed ones replacing them in place
+	// or appended.
+	type col struct {
+		field arrow.Field
+		src   int
+	}
+	var cols []col
+	for i, f := range in.Fields() {
+		cols = append(cols, col{f, i})
+	}
+	var progs []*rowexpr.Program
+	for _, name := range names {
+		prog, err := rowexpr.Compile(m.cfg.Columns[name], in)
+		if err != nil {
+			diags = append(diags, sdk.AsDiagnostics(err)...)
+			continue
+		}
+		f, err := prog.Field(name)
+		if err != nil {
+			diags = append(diags, sdk.AsDiagnostics(err)...)
+			continue
+		}
+		c := col{f, -1 - len(progs)}
+		progs = append(progs, prog)
+		if idx := in.FieldIndices(name); len(idx) > 0 {
+			cols[idx[0]] = c
+		} else {
+			cols = append(cols, c)
+		}
+	}
+
+	// Step 2: drop, rename, keep.
+	has := func(name string) bool {
+		return slices.ContainsFunc(cols, func(c col) bool { return c.field.Name == name })
+	}
+	for i, name := range m.cfg.Drop {
+		if !has(name) {
+			diags = append(diags, sdk.Errorf(sdk.Path{"drop", fmt.Sprint(i)}, "there is no column %q to drop", name)...)
+		}
+	}
+	cols = slices.DeleteFunc(cols, func(c col) bool { return slices.Contains(m.cfg.Drop, c.field.Name) })
+	for old, renamed := range m.cfg.Rename {
+		i := slices.IndexFunc(cols, func(c col) bool { return c.field.Name == old })
+		if i < 0 {
+			diags = append(diags, sdk.Errorf(sdk.Path{"rename", old}, "there is no column %q to rename", old)...)
+			continue
+		}
+		cols[i].field.Name = renamed
+	}
+	if len(m.cfg.Keep) > 0 {
+		var kept []col
+		for i, name := range m.cfg.Keep {
+			j := slices.IndexFunc(cols, func(c col) bool { return c.field.Name == name })
+			if j < 0 {
+				diags = append(diags, sdk.Errorf(sdk.Path{"keep", fmt.Sprint(i)}, "there is no column %q to keep", name)...)
+				continue
+			}
+			kept = append(kept, cols[j])
+		}
+		cols = kept
+	}
+	fields := make([]arrow.Field, len(cols))
+	for i, c := range cols {
+		if slices.ContainsFunc(cols[:i], func(o col) bool { return o.field.Name == c.field.Name }) {
+			diags = append(diags, sdk.Errorf(nil, "the output would have two columns named %q", c.field.Name)...)
+		}
+		fields[i] = c.field
+		m.sources = append(m.sources, c.src)
+	}
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	m.eval = rowexpr.NewEvaluator(progs...)
+	m.out = arrow.NewSchema(fields, nil)
+	return m.out, nil
+}
+
+func (m *mapper) Process(ctx context.Context, in arrow.RecordBatch) (sdk.Result, error) {
+	computed, rejects, err := m.eval.Arrays(in, m.mem)
+	if err != nil {
+		return sdk.Result{}, err
+	}
+	cols := make([]arrow.Array, len(m.sources))
+	for i, src := range m.sources {
+		if src >= 0 {
+			cols[i] = in.Column(src)
+		} else {
+			cols[i] = computed[-1-src]
+		}
+	}
+	out := array.NewRecordBatch(m.out, cols, in.NumRows())
+	for _, c := range computed {
+		c.Release()
+	}
+	if len(rejects) > 0 {
+		kept, err := batches.Without(ctx, m.mem, out, rejects)
+		out.Release()
+		if err != nil {
+			return sdk.Result{}, err
+		}
+		out = kept
+	}
+	return sdk.Result{Out: out, Rejects: rejects}, nil
+}
+
+func (m *mapper) Close(context.Context) error { return nil }
