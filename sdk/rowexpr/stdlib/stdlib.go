@@ -47,6 +47,7 @@ func buildRegistry() []Function {
 	for _, group := range [][]Function{
 		collectionFunctions(),
 		conversionFunctions(),
+		dateFunctions(),
 		regexFunctions(),
 		stringFunctions(),
 	} {
