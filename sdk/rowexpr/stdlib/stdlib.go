@@ -48,6 +48,7 @@ func buildRegistry() []Function {
 		collectionFunctions(),
 		conversionFunctions(),
 		dateFunctions(),
+		numberFunctions(),
 		regexFunctions(),
 		stringFunctions(),
 	} {
