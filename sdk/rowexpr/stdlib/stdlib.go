@@ -48,6 +48,7 @@ func buildRegistry() []Function {
 		collectionFunctions(),
 		conversionFunctions(),
 		dateFunctions(),
+		hashingFunctions(),
 		numberFunctions(),
 		regexFunctions(),
 		stringFunctions(),
