@@ -46,6 +46,7 @@ func buildRegistry() []Function {
 	var all []Function
 	for _, group := range [][]Function{
 		collectionFunctions(),
+		contactFunctions(),
 		conversionFunctions(),
 		dateFunctions(),
 		hashingFunctions(),

@@ -196,6 +196,11 @@ func TestRegistryIsComplete(t *testing.T) {
 	}) {
 		t.Error("All() is not sorted by category then name")
 	}
+	for _, c := range categories {
+		if !slices.ContainsFunc(all, func(f Function) bool { return f.Category == c }) {
+			t.Errorf("category %s has no function", c)
+		}
+	}
 }
 
 func TestAllReturnsACopy(t *testing.T) {
@@ -307,4 +312,41 @@ func sampleArg(t reflect.Type) any {
 		return time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC)
 	}
 	return "1"
+}
+
+// TestNullErrorsNameTheArgument checks the error users see for a NULL
+// column, through expr.
+func TestNullErrorsNameTheArgument(t *testing.T) {
+	for src, want := range map[string]string{
+		`titleCase(s)`:           "titleCase: s is null",
+		`left(s, n)`:             "left: n is null",
+		`parseTime(s, "date")`:   "parseTime: s is null",
+		`formatTime(t, "date")`:  "formatTime: t is null",
+		`normalizePhone(s, s2)`:  "normalizePhone: s is null",
+		`roundTo(f, 2)`:          "roundTo: x is null",
+		`diffDays(t, t2)`:        "diffDays: from is null",
+		`regexExtract(s, s2)`:    "regexExtract: s is null",
+		`normalizeEmail(s)`:      "normalizeEmail: s is null",
+		`joinNonEmpty(s, "a")`:   "joinNonEmpty: sep is null",
+		`parseBool(s)`:           "parseBool: s is null",
+		`lastName(s)`:            "lastName: fullName is null",
+		`addMonths(t, n)`:        "addMonths: t is null",
+		`fromUnix(n)`:            "fromUnix: n is null",
+		`regexMatch("a", s)`:     "regexMatch: pattern is null",
+		`truncate("abc", 1, s)`:  "truncate: suffix is null",
+		`isValidPhone("1", m.x)`: "isValidPhone: defaultCountryCode is null",
+	} {
+		env := map[string]any{"s": nil, "s2": nil, "n": nil, "f": nil, "t": nil, "t2": nil, "m": map[string]any{"x": nil}}
+		if src == `left(s, n)` {
+			env["s"] = "x"
+		}
+		_, err := evalExpr(src, env)
+		if err == nil {
+			t.Errorf("%s: no error", src)
+			continue
+		}
+		if got := errorMessage(err); got != want {
+			t.Errorf("%s: error %q, want %q", src, got, want)
+		}
+	}
 }
