@@ -290,7 +290,7 @@ func strftimeLayout(layout string, parse bool) (string, error) {
 		case 'f':
 			s := b.String()
 			if s == "" || (s[len(s)-1] != '.' && s[len(s)-1] != ',') {
-				return "", errors.New("%f must follow a '.' or ','")
+				return "", errors.New("%f must follow a dot or a comma")
 			}
 			b.WriteString(pick("000000", "999999999"))
 		case 'p':
@@ -312,7 +312,7 @@ func strftimeLayout(layout string, parse bool) (string, error) {
 				b.WriteString("-07:00")
 				continue
 			}
-			return "", errors.New("unsupported directive %:")
+			return "", errors.New("unsupported directive %: (only %:z exists)")
 		case 'Z':
 			b.WriteString("MST")
 		case 'F':
