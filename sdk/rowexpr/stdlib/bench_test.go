@@ -44,6 +44,10 @@ func BenchmarkTruncate(b *testing.B) {
 	b.Run("fits", func(b *testing.B) { bench(b, truncateFn, "Sluice", 10, "…") })
 }
 
+func BenchmarkJoinNonEmpty(b *testing.B) {
+	bench(b, joinNonEmptyFn, ", ", "1 High Street", nil, "", "Leeds", "LS1 4AP")
+}
+
 func BenchmarkNormalizeEmail(b *testing.B) {
 	b.Run("change", func(b *testing.B) { bench(b, normalizeEmailFn, " Jane.Doe@Example.COM ") })
 	b.Run("unchanged", func(b *testing.B) { bench(b, normalizeEmailFn, "jane.doe@example.com") })

@@ -547,60 +547,60 @@ func joinNonEmptyFn(args ...any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var (
-		b     []byte
-		first = true
-	)
-	var add func(v any, depth int) error
-	add = func(v any, depth int) error {
-		start := len(b)
-		if !first {
-			b = append(b, sep...)
-		}
-		switch x := v.(type) {
-		case nil:
-			b = b[:start]
-			return nil
-		case string:
-			if isBlankString(x) {
-				b = b[:start]
-				return nil
-			}
-			b = append(b, x...)
-		case bool:
-			b = strconv.AppendBool(b, x)
-		case float64:
-			b = strconv.AppendFloat(b, x, 'f', -1, 64)
-		case float32:
-			b = strconv.AppendFloat(b, float64(x), 'f', -1, 32)
-		case time.Time:
-			b = x.AppendFormat(b, time.RFC3339Nano)
-		case []any:
-			b = b[:start]
-			if depth > 0 {
-				return errorf("joinNonEmpty", "cannot join nested lists")
-			}
-			for _, e := range x {
-				if err := add(e, depth+1); err != nil {
-					return err
-				}
-			}
-			return nil
-		default:
-			n, ok := toInt(v)
-			if !ok {
-				b = b[:start]
-				return errType("joinNonEmpty", "values", "strings, numbers, booleans, times or lists", v)
-			}
-			b = strconv.AppendInt(b, int64(n), 10)
-		}
-		first = false
-		return nil
-	}
+	var buf [256]byte // typical addresses and names fit: one allocation, for the result
+	b, wrote := buf[:0], false
 	for _, v := range args[1:] {
-		if err := add(v, 0); err != nil {
+		if b, wrote, err = appendNonEmpty(b, sep, wrote, v, 0); err != nil {
 			return nil, err
 		}
 	}
 	return string(b), nil
+}
+
+// appendNonEmpty appends v to b unless it is null or blank, preceded by sep
+// if something was written already, and reports whether something has been
+// written now. (It passes the slice by value, rather than through a pointer,
+// so that the caller's buffer can stay on the stack.)
+func appendNonEmpty(b []byte, sep string, wrote bool, v any, depth int) ([]byte, bool, error) {
+	if v == nil {
+		return b, wrote, nil
+	}
+	if s, ok := v.(string); ok && isBlankString(s) {
+		return b, wrote, nil
+	}
+	if list, ok := v.([]any); ok {
+		if depth > 0 {
+			return b, wrote, errorf("joinNonEmpty", "cannot join nested lists")
+		}
+		var err error
+		for _, e := range list {
+			if b, wrote, err = appendNonEmpty(b, sep, wrote, e, depth+1); err != nil {
+				return b, wrote, err
+			}
+		}
+		return b, wrote, nil
+	}
+	start := len(b)
+	if wrote {
+		b = append(b, sep...)
+	}
+	switch x := v.(type) {
+	case string:
+		b = append(b, x...)
+	case bool:
+		b = strconv.AppendBool(b, x)
+	case float64:
+		b = strconv.AppendFloat(b, x, 'f', -1, 64)
+	case float32:
+		b = strconv.AppendFloat(b, float64(x), 'f', -1, 32)
+	case time.Time:
+		b = x.AppendFormat(b, time.RFC3339Nano)
+	default:
+		n, ok := toInt(v)
+		if !ok {
+			return b[:start], wrote, errType("joinNonEmpty", "values", "strings, numbers, booleans, times or lists", v)
+		}
+		b = strconv.AppendInt(b, int64(n), 10)
+	}
+	return b, true, nil
 }
