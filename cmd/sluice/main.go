@@ -67,6 +67,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = c.validateCmd(rest)
 	case "plugins":
 		err = c.pluginsCmd(rest)
+	case "functions":
+		err = c.functionsCmd(rest)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "sluice", versionString())
 		return exitOK

@@ -15,6 +15,7 @@ import (
 	"github.com/expr-lang/expr/vm"
 
 	"github.com/sluicedata/sluice/sdk"
+	"github.com/sluicedata/sluice/sdk/rowexpr/stdlib"
 )
 
 // Program is a row expression compiled against one Arrow schema. It is safe
@@ -208,4 +209,4 @@ func closest(name string, candidates []string) string {
 }
 
 // functionOptions installs the function library.
-func functionOptions() []expr.Option { return nil }
+func functionOptions() []expr.Option { return stdlib.Options() }
