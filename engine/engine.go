@@ -160,7 +160,13 @@ type RunOptions struct {
 	// Grace is how long batches already read may take to be written once ctx
 	// is cancelled. Default 10 seconds.
 	Grace time.Duration
+	// Retry governs how rows that a sink reports as failed transiently are
+	// written again. The zero value is the default policy.
+	Retry RetryPolicy
 }
+
+// RetryPolicy is how often and how patiently rows are written again.
+type RetryPolicy = runtime.RetryPolicy
 
 // Run runs the pipeline until its sources are exhausted, it fails, or ctx is
 // cancelled, and returns its stats. Cancelling ctx stops reading; batches
@@ -179,6 +185,7 @@ func (p *Pipeline) Run(ctx context.Context, opts RunOptions) (Stats, error) {
 		Progress:         opts.Progress,
 		ProgressInterval: opts.ProgressInterval,
 		Grace:            opts.Grace,
+		Retry:            opts.Retry,
 	})
 	if err := p.redactor.Error(pl.Close(context.WithoutCancel(ctx))); err != nil && runErr == nil {
 		runErr = err

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"testing"
 
@@ -422,5 +423,62 @@ sink "memory" "out" {
 		if !strings.Contains(msg, want) {
 			t.Errorf("missing diagnostic %q in:\n%s", want, msg)
 		}
+	}
+}
+
+func TestSecretsNeverLeaveTheEngine(t *testing.T) {
+	h := newHarness(t)
+	h.put("in", customers(h.mem, []customer{{id: 1, email: str("a@x"), active: true}}, 1))
+	var logs strings.Builder
+	eng, err := engine.New(engine.WithPlugins(append(h.store.Plugins(), mapper.Transform)...), engine.WithAllocator(h.mem),
+		engine.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The secret reaches an expression, whose failure message quotes it, and
+	// a diagnostic, whose rendering shows variable values.
+	src := `
+variable "token" {
+  default   = "tok-very-secret"
+  sensitive = true
+}
+source "memory" "in" { table = "in" }
+transform "map" "m" {
+  input       = source.in
+  columns     = { x = "parseInt('${var.token}')" }
+  max_rejects = 5
+}
+sink "memory" "out" {
+  input = transform.m
+  table = [var.token]
+}
+`
+	p, err := eng.Parse(map[string][]byte{"p.hcl": []byte(src)}, engine.Inputs{LookupEnv: func(string) (string, bool) { return "", false }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats, err := p.Run(context.Background(), engine.RunOptions{})
+	var out strings.Builder
+	var diags *engine.Diagnostics
+	if errors.As(err, &diags) {
+		diags.Render(&out, 100, false)
+	}
+	fmt.Fprint(&out, err, stats.Error, logs.String())
+	if strings.Contains(out.String(), "tok-very-secret") {
+		t.Errorf("the secret leaked:\n%s", out.String())
+	}
+
+	// Fix the table, and the run's rejected-row log lines must not show it.
+	src = strings.Replace(src, `[var.token]`, `"out"`, 1)
+	p, err = eng.Parse(map[string][]byte{"p.hcl": []byte(src)}, engine.Inputs{LookupEnv: func(string) (string, bool) { return "", false }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats, err = p.Run(context.Background(), engine.RunOptions{})
+	if err != nil || mustNode(t, stats, "transform.m").Rejected != 1 {
+		t.Fatalf("run: %v, %+v", err, stats)
+	}
+	if strings.Contains(logs.String(), "tok-very-secret") || !strings.Contains(logs.String(), "row rejected") {
+		t.Errorf("logs:\n%s", logs.String())
 	}
 }

@@ -229,10 +229,18 @@ func parseRawValue(raw string, typ cty.Type, source string) (cty.Value, hcl.Diag
 		return cty.StringVal(raw), nil
 	}
 	expr, diags := hclsyntax.ParseExpression([]byte(raw), source, hcl.InitialPos)
-	if diags.HasErrors() {
-		return cty.NilVal, diags
+	var val cty.Value
+	if !diags.HasErrors() {
+		val, diags = expr.Value(nil)
 	}
-	return expr.Value(nil)
+	if diags.HasErrors() {
+		return cty.NilVal, hcl.Diagnostics{{
+			Severity: hcl.DiagError, Summary: "Invalid value for variable",
+			Detail: fmt.Sprintf("The value %q given by %s is not a valid %s. Write it as in a pipeline file: 42, true, [\"a\", \"b\"] or { key = \"value\" }.",
+				raw, source, typ.FriendlyName()),
+		}}
+	}
+	return val, nil
 }
 
 func keys[V any](m map[string]V) []string {
