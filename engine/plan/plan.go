@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
+	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -143,9 +143,14 @@ func (n *Node) configure(ctx context.Context, opts Options) hcl.Diagnostics {
 		}}
 	}
 	n.Plugin = plugin
+	var diags hcl.Diagnostics
+	if c.Kind == sdk.KindSink {
+		diags = n.resolveWrites()
+	}
 	schema := plugin.Schema()
-	value, diags := schema.DecodeBody(c.Body, c.EvalContext)
-	if diags.HasErrors() {
+	value, ds := schema.DecodeBody(c.Body, c.EvalContext)
+	diags = append(diags, ds...)
+	if ds.HasErrors() {
 		return diags
 	}
 	opts.Redactor.Add(sensitiveValues(schema, value)...)
@@ -167,9 +172,6 @@ func (n *Node) configure(ctx context.Context, opts Options) hcl.Diagnostics {
 			Detail:  fmt.Sprintf("Plugin %q is registered as a %s but built a %T.", c.Plugin, c.Kind, inst),
 			Subject: c.PluginRange.Ptr(),
 		})
-	}
-	if c.Kind == sdk.KindSink {
-		diags = append(diags, n.resolveWrites()...)
 	}
 	return diags
 }
@@ -288,5 +290,5 @@ func joinNames(names []string) string {
 	if len(names) == 0 {
 		return "(none)"
 	}
-	return fmt.Sprint(slices.Clone(names))
+	return strings.Join(names, ", ")
 }
