@@ -86,18 +86,19 @@ func (m *mapper) Open(_ context.Context, host sdk.Host, in *arrow.Schema) (*arro
 	}
 	var progs []*rowexpr.Program
 	for _, name := range names {
+		// A column whose expression is wrong still takes its place, so that
+		// drop, rename and keep do not report it missing as well.
+		c := col{arrow.Field{Name: name, Type: arrow.Null}, 0}
 		prog, err := rowexpr.Compile(m.cfg.Columns[name], in)
+		if err == nil {
+			c.field, err = prog.Field(name)
+		}
 		if err != nil {
 			diags = append(diags, sdk.AsDiagnostics(err)...)
-			continue
+		} else {
+			c.src = -1 - len(progs)
+			progs = append(progs, prog)
 		}
-		f, err := prog.Field(name)
-		if err != nil {
-			diags = append(diags, sdk.AsDiagnostics(err)...)
-			continue
-		}
-		c := col{f, -1 - len(progs)}
-		progs = append(progs, prog)
 		if idx := in.FieldIndices(name); len(idx) > 0 {
 			cols[idx[0]] = c
 		} else {
