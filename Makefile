@@ -26,3 +26,20 @@ fmt: ## gofmt every Go file
 
 clean: ## remove build output and generated data
 	rm -rf $(BIN) $(BENCHDATA) out
+
+# `make bench` times whole `sluice run` processes on generated data: W1-W3
+# at $(ROWS) rows, then W1 and W3 at 5x the rows to show memory stays flat.
+BIGROWS := $(shell echo $$(( $(ROWS) * 5 )))
+
+bench: build ## time the benchmark pipelines on generated data (ROWS=1000000)
+	@mkdir -p $(BENCHDATA) out/bench
+	@test -f $(BENCHDATA)/segment-$(ROWS).csv || $(GO) run ./cmd/segmentgen --rows $(ROWS) --out $(BENCHDATA)/segment-$(ROWS).csv
+	@test -f $(BENCHDATA)/segment-$(BIGROWS).csv || $(GO) run ./cmd/segmentgen --rows $(BIGROWS) --out $(BENCHDATA)/segment-$(BIGROWS).csv
+	@echo "== $(ROWS) rows"
+	@$(GO) run ./cmd/pipelinebench --sluice $(BIN)/sluice --rows $(ROWS) \
+		w1=testdata/bench/w1.hcl w2=testdata/bench/w2.hcl w3=testdata/bench/w3.hcl \
+		-- --var input=$(BENCHDATA)/segment-$(ROWS).csv
+	@echo "== $(BIGROWS) rows"
+	@$(GO) run ./cmd/pipelinebench --sluice $(BIN)/sluice --rows $(BIGROWS) --runs 1 \
+		w1=testdata/bench/w1.hcl w3=testdata/bench/w3.hcl \
+		-- --var input=$(BENCHDATA)/segment-$(BIGROWS).csv
