@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"sort"
 	"strings"
 	"testing"
 
@@ -93,6 +94,7 @@ func (c *client) do(method, path string, body any, headers ...string) *response 
 	default:
 		url = c.srv.WebAPIURL() + "/" + path
 	}
+	url = strings.ReplaceAll(url, " ", "%20")
 	req, err := http.NewRequest(method, url, rd)
 	if err != nil {
 		c.t.Fatal(err)
@@ -106,8 +108,15 @@ func (c *client) do(method, path string, body any, headers ...string) *response 
 	if c.token != "" {
 		req.Header.Set("Authorization", "Bearer "+c.token)
 	}
+	given := map[string]bool{}
 	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Add(headers[i], headers[i+1])
+		k := http.CanonicalHeaderKey(headers[i])
+		if given[k] {
+			req.Header.Add(k, headers[i+1])
+		} else {
+			req.Header.Set(k, headers[i+1])
+		}
+		given[k] = true
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
@@ -140,3 +149,5 @@ func idFromEntityID(t testing.TB, r *response) string {
 	}
 	return u[i+1 : j]
 }
+
+func sortStrings(s []string) { sort.Strings(s) }

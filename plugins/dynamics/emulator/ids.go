@@ -2,9 +2,43 @@ package emulator
 
 import (
 	"crypto/rand"
+	"encoding/binary"
 	"encoding/hex"
 	"strings"
+	"sync"
+	"time"
 )
+
+// recordIDs generates record ids that sort in creation order, as Dataverse's sequential GUIDs do (so a query
+// without $orderby returns records roughly in the order they were created): 48 bits of milliseconds, a 16-bit
+// counter within the millisecond, then random bits.
+var recordIDs struct {
+	sync.Mutex
+	lastMS  uint64
+	counter uint16
+}
+
+func newRecordID() string {
+	recordIDs.Lock()
+	ms := uint64(time.Now().UnixMilli())
+	if ms <= recordIDs.lastMS {
+		ms = recordIDs.lastMS
+		recordIDs.counter++
+		if recordIDs.counter == 0 {
+			ms++
+		}
+	} else {
+		recordIDs.counter = 0
+	}
+	recordIDs.lastMS = ms
+	counter := recordIDs.counter
+	recordIDs.Unlock()
+	var b [16]byte
+	_, _ = rand.Read(b[8:])
+	binary.BigEndian.PutUint64(b[0:8], ms<<16|uint64(counter))
+	b[8] = (b[8] & 0x3f) | 0x80
+	return formatGUID(b)
+}
 
 // newGUID returns a random (version 4) GUID in the lower-case form Dataverse prints.
 func newGUID() string {

@@ -109,7 +109,7 @@ func (s *Server) createRecord(tx *txn, t *Table, ch *entityChange, wc writeConte
 	td := tx.s.data(t.LogicalName)
 	id, _ := ch.values[t.PrimaryID].(string)
 	if id == "" {
-		id = newGUID()
+		id = newRecordID()
 	} else if td.records[id] != nil {
 		return "", errDuplicateRecord()
 	}

@@ -40,6 +40,7 @@ type tableBlock struct {
 	ObjectTypeCode        *int           `hcl:"object_type_code,optional"`
 	ChangeTracking        *bool          `hcl:"change_tracking,optional"`
 	BulkOperations        *bool          `hcl:"bulk_operations,optional"`
+	MetadataID            *string        `hcl:"metadata_id,optional"`
 	Columns               []*columnBlock `hcl:"column,block"`
 	Keys                  []*keyBlock    `hcl:"key,block"`
 	RemoveKeys            []string       `hcl:"remove_keys,optional"`
@@ -68,6 +69,7 @@ type columnBlock struct {
 	ReadOnly      *bool             `hcl:"read_only,optional"`
 	CreateOnly    *bool             `hcl:"create_only,optional"`
 	Computed      []string          `hcl:"computed,optional"`
+	MetadataID    *string           `hcl:"metadata_id,optional"`
 	DefRange      hcl.Range         `hcl:",def_range"`
 }
 
@@ -164,6 +166,7 @@ func applyTableBlock(t *Table, tb *tableBlock, isNew bool) error {
 	setStr(&t.DisplayCollectionName, tb.DisplayCollectionName)
 	setStr(&t.PrimaryID, tb.PrimaryID)
 	setStr(&t.PrimaryName, tb.PrimaryName)
+	setStr(&t.MetadataID, tb.MetadataID)
 	if tb.ObjectTypeCode != nil {
 		t.ObjectTypeCode = *tb.ObjectTypeCode
 	}
@@ -276,6 +279,7 @@ func columnFromBlock(cb *columnBlock, custom bool) (*Column, error) {
 	}
 	setStr(&c.SchemaName, cb.SchemaName)
 	setStr(&c.DisplayName, cb.DisplayName)
+	setStr(&c.MetadataID, cb.MetadataID)
 	if cb.ReadOnly != nil {
 		c.ReadOnly = *cb.ReadOnly
 	}

@@ -11,6 +11,7 @@ table "account" {
   primary_id              = "accountid"
   primary_name            = "name"
   object_type_code        = 1
+  metadata_id             = "70816501-edb9-4740-a16c-6a5efbc05d84"
 
   column "accountid" {
     type         = "uniqueidentifier"
@@ -198,6 +199,7 @@ table "account" {
 
   column "accountcategorycode" {
     type         = "picklist"
+    metadata_id  = "118771ca-6fb9-4f60-8fd4-99b6124b63ad"
     display_name = "Category"
     options      = { "Preferred Customer" = 1, "Standard" = 2 }
   }
