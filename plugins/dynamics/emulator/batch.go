@@ -350,4 +350,3 @@ func partHeaders(resp *apiResponse) [][2]string {
 	}
 	return out
 }
-

@@ -601,7 +601,9 @@ func (s *Server) handleServiceDocument(req *apiRequest) *apiResponse {
 	}
 	sets = append(sets, map[string]any{"name": "EntityDefinitions", "kind": "EntitySet", "url": "EntityDefinitions"})
 	sets = append(sets, map[string]any{"name": "sdkmessagefilters", "kind": "EntitySet", "url": "sdkmessagefilters"})
-	sort.Slice(sets, func(i, j int) bool { return sets[i].(map[string]any)["name"].(string) < sets[j].(map[string]any)["name"].(string) })
+	sort.Slice(sets, func(i, j int) bool {
+		return sets[i].(map[string]any)["name"].(string) < sets[j].(map[string]any)["name"].(string)
+	})
 	sets = append(sets, map[string]any{"name": "WhoAmI", "kind": "FunctionImport", "url": "WhoAmI"})
 	return marshalResponse(http.StatusOK, map[string]any{"@odata.context": req.root + "/$metadata", "value": sets})
 }

@@ -330,7 +330,9 @@ func appendQuery(u, name, value string) string {
 	return u + sep + name + "=" + linkEscape(value)
 }
 
-func unescapeQueryName(s string) (string, error) { return cookieUnescape(strings.ReplaceAll(s, "+", " ")) }
+func unescapeQueryName(s string) (string, error) {
+	return cookieUnescape(strings.ReplaceAll(s, "+", " "))
+}
 
 // handleCollectionGet answers GET <set>: a query, a page of one, or a change-tracking read.
 func (s *Server) handleCollectionGet(req *apiRequest, t *Table) *apiResponse {
