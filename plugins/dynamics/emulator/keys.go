@@ -210,21 +210,20 @@ func parseEntityRef(s string) (entityRef, bool) {
 // matchParen returns the index of the parenthesis closing the one at open, skipping quoted strings.
 func matchParen(s string, open int) int {
 	depth := 0
-	inQuote := false
+	inSingle, inDouble := false, false
 	for i := open; i < len(s); i++ {
-		switch s[i] {
-		case '\'':
-			inQuote = !inQuote
-		case '(':
-			if !inQuote {
-				depth++
-			}
-		case ')':
-			if !inQuote {
-				depth--
-				if depth == 0 {
-					return i
-				}
+		switch c := s[i]; {
+		case c == '"' && !inSingle:
+			inDouble = !inDouble
+		case c == '\'' && !inDouble:
+			inSingle = !inSingle
+		case inSingle || inDouble:
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+			if depth == 0 {
+				return i
 			}
 		}
 	}

@@ -332,12 +332,14 @@ func contains(list []string, s string) bool {
 func splitTopLevel(s string, sep byte) []string {
 	var out []string
 	depth, start := 0, 0
-	inQuote := false
+	inSingle, inDouble := false, false
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
-		case c == '\'':
-			inQuote = !inQuote
-		case inQuote:
+		case c == '"' && !inSingle:
+			inDouble = !inDouble
+		case c == '\'' && !inDouble:
+			inSingle = !inSingle
+		case inSingle || inDouble:
 		case c == '(' || c == '[':
 			depth++
 		case c == ')' || c == ']':
