@@ -182,17 +182,8 @@ func (p *filterParser) parsePrimary() (filterNode, *apiError) {
 		}
 		p.pos += 1 + len(name)
 		sub := &filterParser{src: raw, aliases: p.aliases}
-		n, err := sub.parsePrimary()
-		if err != nil {
-			return nil, err
-		}
-		if lit, isLit := n.(*literalNode); isLit {
-			if s, isStr := lit.v.(string); isStr && strings.HasPrefix(strings.TrimSpace(raw), "'") {
-				// a quoted alias used where a property is expected names that property
-				return &aliasValue{text: s}, nil
-			}
-		}
-		return n, nil
+		// an alias stands for a literal ('x', 5) or, unquoted, for a property (@p1=revenue)
+		return sub.parsePrimary()
 	}
 	if lit, n, ok := p.scalarLiteral(); ok {
 		p.pos += n
@@ -252,9 +243,6 @@ func (p *filterParser) parsePrimary() (filterNode, *apiError) {
 	}
 	return &propNode{path: name}, nil
 }
-
-// aliasValue is a quoted parameter alias, which names a property in Dataverse functions (PropertyName=@p1).
-type aliasValue struct{ text string }
 
 func (p *filterParser) identAt(i int) string {
 	j := i
@@ -438,8 +426,6 @@ func walkProps(n filterNode, fn func(path string) *apiError) *apiError {
 		}
 	case *propNode:
 		return fn(x.path)
-	case *aliasValue:
-		return fn(x.text)
 	case *crmFuncNode:
 		return fn(x.prop)
 	}
@@ -469,8 +455,6 @@ func evalNode(n filterNode, get getter) any {
 		return compareValues(x.op, evalNode(x.left, get), evalNode(x.right, get))
 	case *propNode:
 		return normalizeForCompare(get(x.path))
-	case *aliasValue:
-		return normalizeForCompare(get(x.text))
 	case *literalNode:
 		return x.v
 	case *funcNode:

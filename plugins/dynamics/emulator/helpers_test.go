@@ -151,3 +151,13 @@ func idFromEntityID(t testing.TB, r *response) string {
 }
 
 func sortStrings(s []string) { sort.Strings(s) }
+
+// withTablesHCL parses a tables file given as text.
+func withTablesHCL(t testing.TB, src string) emulatortest.Option {
+	t.Helper()
+	tables, err := emulator.ParseTables([]byte(src), "test.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return emulatortest.WithTables(tables)
+}
