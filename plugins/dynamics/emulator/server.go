@@ -49,6 +49,9 @@ type Server struct {
 	clientCertMu      sync.Mutex
 	clientCertificate *clientCertificate
 
+	connsMu sync.Mutex
+	conns   map[net.Conn]http.ConnState
+
 	closeOnce sync.Once
 	closeErr  error
 	served    chan struct{}
@@ -154,6 +157,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog:          slog.NewLogLogger(s.logger.Handler(), slog.LevelDebug),
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		ConnState:         s.trackConn,
 	}
 	go func() {
 		defer close(s.served)
@@ -266,6 +270,20 @@ func (s *Server) writeCAFile() error {
 	return nil
 }
 
+func (s *Server) trackConn(c net.Conn, st http.ConnState) {
+	s.connsMu.Lock()
+	defer s.connsMu.Unlock()
+	if s.conns == nil {
+		s.conns = map[net.Conn]http.ConnState{}
+	}
+	switch st {
+	case http.StateClosed, http.StateHijacked:
+		delete(s.conns, c)
+	default:
+		s.conns[c] = st
+	}
+}
+
 // URL is the environment URL (scheme, host and port, without /api/data/...).
 func (s *Server) URL() string { return s.scheme + "://" + s.hostPort }
 
@@ -333,10 +351,20 @@ func (s *Server) SystemUserID(clientID string) string {
 // Close stops serving, waits for requests in flight (up to 5 seconds) and flushes persisted data.
 func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
+		// connections a client opened but never used would hold Shutdown for 5 s; they carry no request
+		s.httpSrv.SetKeepAlivesEnabled(false)
+		s.connsMu.Lock()
+		for c, st := range s.conns {
+			if st == http.StateNew || st == http.StateIdle {
+				_ = c.Close()
+			}
+		}
+		s.connsMu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		err := s.httpSrv.Shutdown(ctx)
-		if err != nil {
+		var err error
+		if serr := s.httpSrv.Shutdown(ctx); serr != nil {
+			s.logger.Warn("requests still running at close; dropping them", "err", serr)
 			_ = s.httpSrv.Close()
 		}
 		<-s.served
