@@ -82,7 +82,7 @@ func (s *Server) handleTrackedGet(req *apiRequest, t *Table, pq *parsedQuery) *a
 		body = append(body, '}')
 	})
 	resp := jsonResponse(http.StatusOK, body)
-	resp.records = n
+	resp.records, resp.op = n, "query"
 	resp.header.Set("Preference-Applied", trackingApplied(sizeSet, size))
 	return resp
 }
@@ -179,7 +179,7 @@ func (s *Server) handleDeltaGet(req *apiRequest, t *Table, pq *parsedQuery, curs
 		body = append(body, '}')
 	})
 	resp := jsonResponse(http.StatusOK, body)
-	resp.records = n
+	resp.records, resp.op = n, "query"
 	resp.header.Set("Preference-Applied", trackingApplied(sizeSet, size))
 	return resp
 }

@@ -406,7 +406,7 @@ func (s *Server) handleCollectionGet(req *apiRequest, t *Table) *apiResponse {
 		body = append(body, '}')
 	})
 	resp := jsonResponse(http.StatusOK, body)
-	resp.records = n
+	resp.records, resp.op = n, "query"
 	applied := appliedPreferences(req.header, sizeSet, size, ann)
 	if applied != "" {
 		resp.header.Set("Preference-Applied", applied)
@@ -438,5 +438,6 @@ func (s *Server) handleCount(req *apiRequest, t *Table) *apiResponse {
 	resp := &apiResponse{status: http.StatusOK, header: http.Header{}, body: []byte(strconv.Itoa(count))}
 	resp.header.Set("Content-Type", "text/plain")
 	resp.header.Set("OData-Version", "4.0")
+	resp.op = "count"
 	return resp
 }

@@ -137,9 +137,14 @@ const maxURLLength = 32 * 1024
 func (s *Server) serveWebAPI(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	entry := &LogEntry{Time: start, Method: r.Method, Path: r.URL.RequestURI()}
+	var resp *apiResponse
+	var user *appUser
 	defer func() {
 		entry.Duration = time.Since(start)
 		s.reqLog.add(entry)
+		if resp != nil && user != nil {
+			s.logInner(resp, user) // a $batch's own entry first, then its requests
+		}
 	}()
 	rest := strings.TrimPrefix(r.URL.EscapedPath(), "/api/data/")
 	version, resource, _ := strings.Cut(rest, "/")
@@ -192,14 +197,13 @@ func (s *Server) serveWebAPI(w http.ResponseWriter, r *http.Request) {
 		ctx: r.Context(), method: r.Method, resource: unescaped, rawQuery: r.URL.RawQuery, query: r.URL.Query(),
 		header: r.Header, body: body, root: s.requestBase(r) + "/api/data/" + version, user: user, ids: contentIDs{},
 	}
-	resp := s.dispatch(req)
+	resp = s.dispatch(req)
 	s.spendCost(r.Context(), resp)
 	release(time.Since(start))
 	entry.Records, entry.Write, entry.Operation = resp.records, resp.write, resp.op
 	if resp.err != nil {
 		entry.Error = resp.err.Code
 	}
-	s.logInner(resp, user)
 	if f := s.faults.pick(r.Method, resource, phaseAfter); f != nil {
 		if s.applyFault(w, r, f, entry) {
 			return
