@@ -16,6 +16,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -25,7 +26,14 @@ type tokenIssuer struct {
 	key      *ecdsa.PrivateKey
 	keyPEM   []byte
 	tenantID string
+
+	// verified caches the claims of tokens whose signature was checked: verifying ECDSA on every request
+	// cost more than serving it.
+	mu       sync.Mutex
+	verified map[string]*tokenClaims
 }
+
+const maxVerifiedTokens = 4096
 
 func newSigningKey() (*ecdsa.PrivateKey, []byte, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -96,6 +104,29 @@ func (ti *tokenIssuer) issue(user *appUser, aud string, lifetime time.Duration) 
 
 // verify checks a token's signature and lifetime and returns its claims.
 func (ti *tokenIssuer) verify(token string) (*tokenClaims, error) {
+	ti.mu.Lock()
+	c, ok := ti.verified[token]
+	ti.mu.Unlock()
+	if ok {
+		if time.Now().Unix() >= c.Exp {
+			return nil, errTokenExpired
+		}
+		return c, nil
+	}
+	c, err := ti.verifySignature(token)
+	if err != nil {
+		return nil, err
+	}
+	ti.mu.Lock()
+	if ti.verified == nil || len(ti.verified) >= maxVerifiedTokens {
+		ti.verified = map[string]*tokenClaims{}
+	}
+	ti.verified[token] = c
+	ti.mu.Unlock()
+	return c, nil
+}
+
+func (ti *tokenIssuer) verifySignature(token string) (*tokenClaims, error) {
 	parts := strings.Split(token, ".")
 	if len(parts) != 3 {
 		return nil, fmt.Errorf("malformed token")

@@ -133,8 +133,8 @@ func (s *Server) updateMultiple(req *apiRequest, t *Table, targets []map[string]
 
 // upsertTarget is one UpsertMultiple item with its key resolved.
 type upsertTarget struct {
-	raw map[string]any
-	key *recordKey // nil: no key, always created
+	ch  *entityChange // parsed for create; forUpdate drops what an update may not set
+	key *recordKey    // nil: no key, always created
 }
 
 func (s *Server) upsertMultiple(req *apiRequest, t *Table, targets []map[string]any) *apiResponse {
@@ -145,7 +145,11 @@ func (s *Server) upsertMultiple(req *apiRequest, t *Table, targets []map[string]
 		if err != nil {
 			return errorResponse(err)
 		}
-		items[i] = upsertTarget{raw: m, key: key}
+		ch, err := s.parseEntityBody(t, m, true, req.ids)
+		if err != nil {
+			return errorResponse(err)
+		}
+		items[i] = upsertTarget{ch: ch, key: key}
 		if key == nil {
 			continue
 		}
@@ -167,10 +171,7 @@ func (s *Server) upsertMultiple(req *apiRequest, t *Table, targets []map[string]
 				if err := s.privilegeError(req.user, t, PrivilegeWrite); err != nil {
 					return err
 				}
-				ch, err := s.parseEntityBody(t, it.raw, false, req.ids)
-				if err != nil {
-					return err
-				}
+				ch := it.ch.forUpdate(t)
 				if it.key.id == "" {
 					for col := range it.key.values {
 						delete(ch.values, col)
@@ -185,10 +186,7 @@ func (s *Server) upsertMultiple(req *apiRequest, t *Table, targets []map[string]
 			if err := s.privilegeError(req.user, t, PrivilegeCreate); err != nil {
 				return err
 			}
-			ch, err := s.parseEntityBody(t, it.raw, true, req.ids)
-			if err != nil {
-				return err
-			}
+			ch := it.ch
 			if it.key != nil && it.key.id != "" {
 				ch.values[t.PrimaryID] = it.key.id
 			} else if it.key != nil {

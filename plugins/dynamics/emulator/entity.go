@@ -163,7 +163,11 @@ type writeContext struct {
 
 // build applies ch on top of base (nil for a create) and returns the new record's values, checked and completed.
 func (s *Server) build(tx *txn, t *Table, base *record, ch *entityChange, id string, wc writeContext) (map[string]any, *apiError) {
-	values := make(map[string]any, len(t.Columns))
+	size := len(ch.values) + len(ch.binds) + 12
+	if base != nil {
+		size += len(base.values)
+	}
+	values := make(map[string]any, size)
 	if base != nil {
 		for k, v := range base.values {
 			values[k] = v
@@ -271,4 +275,21 @@ func applyStateStatus(t *Table, values map[string]any, ch *entityChange) *apiErr
 		}
 	}
 	return nil
+}
+
+// forUpdate returns the change without the columns an update may not set (parsed once for an upsert that may turn
+// out to be either).
+func (ch *entityChange) forUpdate(t *Table) *entityChange {
+	out := &entityChange{values: make(map[string]any, len(ch.values)), binds: make(map[string]*bindTarget, len(ch.binds)), odataID: ch.odataID, odataType: ch.odataType}
+	for k, v := range ch.values {
+		if c := t.byName[k]; c != nil && c.validForUpdate() {
+			out.values[k] = v
+		}
+	}
+	for k, v := range ch.binds {
+		if c := t.byName[k]; c != nil && c.validForUpdate() {
+			out.binds[k] = v
+		}
+	}
+	return out
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -32,6 +33,10 @@ type (
 		name   string
 		prop   string
 		values []string
+		// lower is the values lower-cased, for matching string columns in one lookup (matching rules send
+		// hundreds of values per query)
+		lowerOnce sync.Once
+		lower     map[string]bool
 	}
 )
 
@@ -484,6 +489,15 @@ func evalCRMFunction(fn *crmFuncNode, v any) bool {
 	case "NotNull":
 		return v != nil
 	case "In", "NotIn":
+		if str, ok := v.(string); ok {
+			fn.lowerOnce.Do(func() {
+				fn.lower = make(map[string]bool, len(fn.values))
+				for _, x := range fn.values {
+					fn.lower[strings.ToLower(x)] = true
+				}
+			})
+			return fn.lower[strings.ToLower(str)] == (fn.name == "In")
+		}
 		found := false
 		for _, s := range fn.values {
 			if compareValues("eq", v, literalLike(v, s)) {
