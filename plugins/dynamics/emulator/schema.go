@@ -70,6 +70,7 @@ type Column struct {
 	IsPrimaryName bool
 	IsCustom      bool
 	MetadataID    string
+	source        string // where the tables file defines it ("file:line,col"), for errors
 }
 
 func (c *Column) validForCreate() bool { return !c.ReadOnly }
@@ -109,6 +110,7 @@ type Key struct {
 	SchemaName  string
 	Columns     []string
 	MetadataID  string
+	source      string
 }
 
 // navProperty is a single-valued navigation property: the lookup column it sets and the tables it may point to.
@@ -141,6 +143,7 @@ type Table struct {
 	Columns               []*Column
 	Keys                  []*Key
 	MetadataID            string
+	source                string
 
 	byName      map[string]*Column
 	lookupByVal map[string]*Column // "_x_value" → lookup column
@@ -192,7 +195,7 @@ func buildSchema(tables []*Table) (*schema, error) {
 			return nil, fmt.Errorf("table %q is defined twice", t.LogicalName)
 		}
 		if other, dup := s.bySet[t.EntitySetName]; dup {
-			return nil, fmt.Errorf("tables %q and %q share the entity set name %q", other.LogicalName, t.LogicalName, t.EntitySetName)
+			return nil, at(t.source, fmt.Errorf("tables %q and %q share the entity set name %q", other.LogicalName, t.LogicalName, t.EntitySetName))
 		}
 		s.byName[t.LogicalName] = t
 		s.bySet[t.EntitySetName] = t
@@ -239,27 +242,35 @@ func buildSchema(tables []*Table) (*schema, error) {
 	return s, nil
 }
 
+// at prefixes an error with where the definition is, when known.
+func at(source string, err error) error {
+	if source == "" {
+		return err
+	}
+	return fmt.Errorf("%s: %w", source, err)
+}
+
 func (s *schema) linkTable(t *Table) error {
 	for _, c := range t.Columns {
 		for _, name := range c.Computed {
 			if _, ok := t.byName[name]; !ok {
-				return fmt.Errorf("table %q: computed column %q uses unknown column %q", t.LogicalName, c.LogicalName, name)
+				return at(c.source, fmt.Errorf("table %q: computed column %q uses unknown column %q", t.LogicalName, c.LogicalName, name))
 			}
 		}
 		if c.Type.hasOptions() && len(c.Options) == 0 {
-			return fmt.Errorf("table %q: column %q of type %s needs options", t.LogicalName, c.LogicalName, c.Type)
+			return at(c.source, fmt.Errorf("table %q: column %q of type %s needs options", t.LogicalName, c.LogicalName, c.Type))
 		}
 		if !c.Type.isLookup() {
 			continue
 		}
 		t.lookupByVal["_"+c.LogicalName+"_value"] = c
 		if len(c.Targets) == 0 {
-			return fmt.Errorf("table %q: lookup column %q has no targets", t.LogicalName, c.LogicalName)
+			return at(c.source, fmt.Errorf("table %q: lookup column %q has no targets", t.LogicalName, c.LogicalName))
 		}
 		for _, target := range c.Targets {
 			tt, ok := s.byName[target]
 			if !ok {
-				return fmt.Errorf("table %q: lookup column %q targets unknown table %q", t.LogicalName, c.LogicalName, target)
+				return at(c.source, fmt.Errorf("table %q: lookup column %q targets unknown table %q", t.LogicalName, c.LogicalName, target))
 			}
 			nav := c.Navigation[target]
 			if nav == "" {
@@ -269,14 +280,14 @@ func (s *schema) linkTable(t *Table) error {
 				}
 			}
 			if _, clash := t.byName[nav]; clash && nav != c.LogicalName {
-				return fmt.Errorf("table %q: navigation property %q clashes with a column", t.LogicalName, nav)
+				return at(c.source, fmt.Errorf("table %q: navigation property %q clashes with a column", t.LogicalName, nav))
 			}
 			np := t.navs[nav]
 			if np == nil {
 				np = &navProperty{Name: nav, Column: c}
 				t.navs[nav] = np
 			} else if np.Column != c {
-				return fmt.Errorf("table %q: navigation property %q is used by two lookups", t.LogicalName, nav)
+				return at(c.source, fmt.Errorf("table %q: navigation property %q is used by two lookups", t.LogicalName, nav))
 			}
 			np.Targets = append(np.Targets, target)
 			rel := c.Relationships[target]
@@ -287,17 +298,17 @@ func (s *schema) linkTable(t *Table) error {
 				tt.collections = map[string]*collectionNav{}
 			}
 			if _, dup := tt.collections[rel]; dup {
-				return fmt.Errorf("table %q: relationship %q is defined twice", tt.LogicalName, rel)
+				return at(c.source, fmt.Errorf("table %q: relationship %q is defined twice", tt.LogicalName, rel))
 			}
 			tt.collections[rel] = &collectionNav{Name: rel, Referencing: t, Column: c}
 		}
 	}
 	if len(t.Keys) > 10 {
-		return fmt.Errorf("table %q: at most 10 alternate keys are allowed", t.LogicalName)
+		return at(t.source, fmt.Errorf("table %q: at most 10 alternate keys are allowed", t.LogicalName))
 	}
 	for _, k := range t.Keys {
 		if len(k.Columns) == 0 || len(k.Columns) > 16 {
-			return fmt.Errorf("table %q: key %q must have 1 to 16 columns", t.LogicalName, k.LogicalName)
+			return at(k.source, fmt.Errorf("table %q: key %q must have 1 to 16 columns", t.LogicalName, k.LogicalName))
 		}
 		if k.MetadataID == "" {
 			k.MetadataID = stableID("key", t.LogicalName, k.LogicalName)
@@ -305,12 +316,12 @@ func (s *schema) linkTable(t *Table) error {
 		for _, name := range k.Columns {
 			c, ok := t.byName[name]
 			if !ok {
-				return fmt.Errorf("table %q: key %q uses unknown column %q", t.LogicalName, k.LogicalName, name)
+				return at(k.source, fmt.Errorf("table %q: key %q uses unknown column %q", t.LogicalName, k.LogicalName, name))
 			}
 			switch c.Type {
 			case TypeString, TypeInteger, TypeBigInt, TypeDecimal, TypeDateTime, TypeLookup, TypeCustomer, TypeOwner, TypePicklist:
 			default:
-				return fmt.Errorf("table %q: key %q: column %q of type %s cannot be part of an alternate key", t.LogicalName, k.LogicalName, name, c.Type)
+				return at(k.source, fmt.Errorf("table %q: key %q: column %q of type %s cannot be part of an alternate key", t.LogicalName, k.LogicalName, name, c.Type))
 			}
 		}
 	}

@@ -123,6 +123,7 @@ func mergeTables(base []*Table, extra *Tables) ([]*Table, error) {
 		t, exists := byName[tb.Name]
 		if !exists {
 			t = newTableFromBlock(tb)
+			t.source = tb.DefRange.String()
 			byName[tb.Name] = t
 			out = append(out, t)
 		}
@@ -181,6 +182,7 @@ func applyTableBlock(t *Table, tb *tableBlock, isNew bool) error {
 		if err != nil {
 			return fmt.Errorf("%s: column %q: %w", cb.DefRange, cb.Name, err)
 		}
+		c.source = cb.DefRange.String()
 		replaced := false
 		for i, old := range t.Columns {
 			if old.LogicalName == c.LogicalName {
@@ -202,7 +204,7 @@ func applyTableBlock(t *Table, tb *tableBlock, isNew bool) error {
 		t.Keys = kept
 	}
 	for _, kb := range tb.Keys {
-		k := &Key{LogicalName: kb.Name, SchemaName: kb.Name, Columns: kb.Columns}
+		k := &Key{LogicalName: kb.Name, SchemaName: kb.Name, Columns: kb.Columns, source: kb.DefRange.String()}
 		setStr(&k.SchemaName, kb.SchemaName)
 		for i, old := range t.Keys {
 			if old.LogicalName == k.LogicalName {
