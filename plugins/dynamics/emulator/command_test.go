@@ -111,11 +111,11 @@ func TestCommandPrintsExportsAndServesUntilCancelled(t *testing.T) {
 		t.Fatalf("read: %d %s", resp.StatusCode, body)
 	}
 	// the inspection endpoint counts and dumps tables
-	resp, body = call("GET", env["DATAVERSE_URL"]+"/_emulator/tables/contact?count", "")
+	_, body = call("GET", env["DATAVERSE_URL"]+"/_emulator/tables/contact?count", "")
 	if strings.TrimSpace(body) != "1" {
 		t.Fatalf("count %q", body)
 	}
-	resp, body = call("GET", env["DATAVERSE_URL"]+"/_emulator/tables/contacts", "")
+	_, body = call("GET", env["DATAVERSE_URL"]+"/_emulator/tables/contacts", "")
 	var dump struct {
 		Count   int
 		Records []map[string]any

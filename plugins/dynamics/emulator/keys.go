@@ -2,7 +2,6 @@ package emulator
 
 import (
 	"net/http"
-	"sort"
 	"strconv"
 	"strings"
 )
@@ -228,14 +227,4 @@ func matchParen(s string, open int) int {
 		}
 	}
 	return -1
-}
-
-// keyColumnsText lists a table's key definitions for messages.
-func keyColumnsText(t *Table) string {
-	var names []string
-	for _, k := range t.Keys {
-		names = append(names, strings.Join(k.Columns, "+"))
-	}
-	sort.Strings(names)
-	return strings.Join(names, ", ")
 }

@@ -46,7 +46,13 @@ type persister struct {
 	journal *os.File
 	w       *bufio.Writer
 	ident   identity
+	// journaled counts changes appended since the last snapshot; a long run compacts when it dwarfs the store.
+	journaled int
 }
+
+// compactAfter is the journal length (in changes) past which a commit also writes a snapshot, when the journal is
+// also more than twice the number of records.
+const compactAfter = 200_000
 
 func openPersister(dir string) (*persister, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -268,7 +274,23 @@ func (p *persister) append(changes []change) error {
 	if err := p.w.Flush(); err != nil {
 		return fmt.Errorf("flush journal: %w", err)
 	}
+	p.journaled += len(changes)
 	return nil
+}
+
+// maybeCompact snapshots the store when the journal has grown long (store write lock held).
+func (p *persister) maybeCompact(st *store) error {
+	if p.journaled < compactAfter {
+		return nil
+	}
+	records := 0
+	for _, td := range st.tables {
+		records += len(td.records)
+	}
+	if p.journaled < 2*records {
+		return nil
+	}
+	return p.compact(st)
 }
 
 // compact writes a snapshot of the whole store and empties the journal (store lock held).
@@ -314,6 +336,7 @@ func (p *persister) compact(st *store) error {
 			return fmt.Errorf("truncate journal: %w", err)
 		}
 	}
+	p.journaled = 0
 	return nil
 }
 

@@ -157,8 +157,7 @@ func (t *Table) Column(name string) (*Column, bool) {
 	return c, ok
 }
 
-func (t *Table) primaryID() *Column   { return t.byName[t.PrimaryID] }
-func (t *Table) primaryName() *Column { return t.byName[t.PrimaryName] }
+func (t *Table) primaryID() *Column { return t.byName[t.PrimaryID] }
 
 // schema is the resolved set of tables the emulator serves. It is immutable once built.
 type schema struct {

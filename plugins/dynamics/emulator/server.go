@@ -117,7 +117,15 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		if err := s.persist.load(s.store); err != nil {
 			return nil, err
 		}
-		s.store.onCommit = s.persist.append
+		s.store.onCommit = func(changes []change) error {
+			if err := s.persist.append(changes); err != nil {
+				return err
+			}
+			if err := s.persist.maybeCompact(s.store); err != nil {
+				s.logger.Warn("compact the data directory", "err", err) // the journal still has everything
+			}
+			return nil
+		}
 	}
 	s.seedPrincipals()
 

@@ -19,9 +19,8 @@ var defaultTablesHCL []byte
 
 // Tables is a parsed tables file: table definitions to add to (or extend) the emulator's default tables.
 type Tables struct {
-	file  *tablesFile
-	name  string
-	diags hcl.Diagnostics
+	file *tablesFile
+	name string
 }
 
 // tablesFile is the HCL shape of a tables file.
