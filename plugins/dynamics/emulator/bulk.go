@@ -195,8 +195,7 @@ func (s *Server) upsertMultiple(req *apiRequest, t *Table, targets []map[string]
 						continue
 					}
 					if ref, isRef := v.(lookupRef); isRef {
-						c := t.byName[col]
-						ch.binds[col] = &bindTarget{nav: &navProperty{Column: c}, table: s.schema.byName[c.Targets[0]], key: &recordKey{id: ref.ID}}
+						ch.binds[col] = &bindTarget{nav: &navProperty{Column: t.byName[col]}, key: &recordKey{id: ref.ID}}
 						continue
 					}
 					ch.values[col] = v

@@ -185,6 +185,15 @@ func (s *Server) build(tx *txn, t *Table, base *record, ch *entityChange, id str
 			delete(values, col)
 			continue
 		}
+		if bt.table == nil {
+			// a lookup value taken from an alternate key in the URL: it may point to any of the column's targets
+			ref, ok := findLookupTarget(tx, bt.nav.Column, bt.key.id)
+			if !ok {
+				return nil, errRecordNotFound(bt.nav.Column.Targets[0], bt.key.id)
+			}
+			values[col] = ref
+			continue
+		}
 		target := tx.s.data(bt.table.LogicalName).find(bt.key)
 		if target == nil {
 			if bt.key.id != "" {
@@ -292,4 +301,14 @@ func (ch *entityChange) forUpdate(t *Table) *entityChange {
 		}
 	}
 	return out
+}
+
+// findLookupTarget finds which of a lookup column's target tables holds the record with this id.
+func findLookupTarget(tx *txn, c *Column, id string) (lookupRef, bool) {
+	for _, target := range c.Targets {
+		if r := tx.s.data(target).records[id]; r != nil {
+			return lookupRef{Table: target, ID: r.id}, true
+		}
+	}
+	return lookupRef{}, false
 }

@@ -256,9 +256,7 @@ func (s *Server) handleUpsert(req *apiRequest, t *Table, key *recordKey, address
 					continue
 				}
 				if ref, isRef := v.(lookupRef); isRef {
-					c := t.byName[col]
-					target := s.schema.byName[c.Targets[0]]
-					ch.binds[col] = &bindTarget{nav: &navProperty{Column: c}, table: target, key: &recordKey{id: ref.ID}}
+					ch.binds[col] = &bindTarget{nav: &navProperty{Column: t.byName[col]}, key: &recordKey{id: ref.ID}}
 					continue
 				}
 				ch.values[col] = v

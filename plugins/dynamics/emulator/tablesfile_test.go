@@ -61,7 +61,13 @@ table "sluice_membership" {
 	}
 	// a composite key containing a lookup is addressed with the lookup's _value name
 	expect(t, c.do("GET", "sluice_memberships(_sluice_contactid_value="+contactID+",sluice_tier=100000002)", nil), http.StatusOK)
-	if n, _ := srv.Count("sluice_membership"); n != 1 {
+	// upserting by that key creates a record whose lookup comes from the URL
+	expect(t, c.do("PATCH", "sluice_memberships(_sluice_contactid_value="+contactID+",sluice_tier=100000000)", map[string]any{"sluice_name": "bronze"}), http.StatusNoContent)
+	got = expect(t, c.do("GET", "sluice_memberships(_sluice_contactid_value="+contactID+",sluice_tier=100000000)?$select=_sluice_contactid_value,sluice_name", nil), http.StatusOK).json(t)
+	if got["_sluice_contactid_value"] != contactID || got["sluice_name"] != "bronze" {
+		t.Fatalf("%v", got)
+	}
+	if n, _ := srv.Count("sluice_membership"); n != 2 {
 		t.Fatal(n)
 	}
 	meta := expect(t, c.do("GET", "EntityDefinitions(LogicalName='sluice_membership')?$select=EntitySetName,PrimaryIdAttribute,PrimaryNameAttribute,IsCustomEntity", nil), http.StatusOK).json(t)
