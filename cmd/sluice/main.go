@@ -69,6 +69,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = c.pluginsCmd(rest)
 	case "functions":
 		err = c.functionsCmd(rest)
+	case "emulator":
+		err = c.emulatorCmd(rest)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "sluice", versionString())
 		return exitOK
