@@ -23,7 +23,7 @@ func New(t testing.TB) *Host {
 	t.Helper()
 	h := &Host{
 		Mem: memory.NewCheckedAllocator(memory.NewGoAllocator()),
-		Log: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Log: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo})),
 	}
 	t.Cleanup(func() { h.Mem.AssertSize(t, 0) })
 	return h

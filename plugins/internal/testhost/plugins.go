@@ -1,0 +1,95 @@
+package testhost
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"github.com/sluicedata/sluice/sdk"
+)
+
+// Build builds a plugin instance from the body of its pipeline-file block,
+// decoded the way the engine decodes it, so tests exercise the
+// configuration's tags and defaults too.
+func Build(t testing.TB, p sdk.Plugin, body string) (any, error) {
+	t.Helper()
+	f, diags := hclsyntax.ParseConfig([]byte(body), "test.hcl", hcl.InitialPos)
+	if diags.HasErrors() {
+		t.Fatalf("parsing config: %v", diags)
+	}
+	v, diags := p.Schema().DecodeBody(f.Body, &hcl.EvalContext{})
+	if diags.HasErrors() {
+		t.Fatalf("decoding config: %v", diags)
+	}
+	return p.New(context.Background(), v)
+}
+
+// MustBuild is Build for configurations that must be valid.
+func MustBuild[T any](t testing.TB, p sdk.Plugin, body string) T {
+	t.Helper()
+	inst, err := Build(t, p, body)
+	if err != nil {
+		t.Fatalf("building %s %s: %v", p.Kind(), p.Info().Name, err)
+	}
+	return inst.(T)
+}
+
+// Emitter collects the batches a source emits, retaining their records
+// until Release. It can be told to fail after a number of batches.
+type Emitter struct {
+	mu      sync.Mutex
+	Batches []sdk.Batch
+	// StopAfter, when positive, makes Emit fail with ErrStop once that many
+	// batches were emitted.
+	StopAfter int
+	// OnEmit, when set, is called for each batch before it is kept.
+	OnEmit func(sdk.Batch)
+}
+
+// ErrStop is what Emit returns after StopAfter batches.
+var ErrStop = context.Canceled
+
+// Emit implements sdk.Emitter.
+func (e *Emitter) Emit(ctx context.Context, b sdk.Batch) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.StopAfter > 0 && len(e.Batches) >= e.StopAfter {
+		return ErrStop
+	}
+	if e.OnEmit != nil {
+		e.OnEmit(b)
+	}
+	b.Record.Retain()
+	e.Batches = append(e.Batches, b)
+	return ctx.Err()
+}
+
+// Rows is the number of rows emitted.
+func (e *Emitter) Rows() int64 {
+	var n int64
+	for _, b := range e.Batches {
+		n += b.Record.NumRows()
+	}
+	return n
+}
+
+// Records returns the emitted records.
+func (e *Emitter) Records() []arrow.RecordBatch {
+	out := make([]arrow.RecordBatch, len(e.Batches))
+	for i, b := range e.Batches {
+		out[i] = b.Record
+	}
+	return out
+}
+
+// Release releases every kept record.
+func (e *Emitter) Release() {
+	for _, b := range e.Batches {
+		b.Record.Release()
+	}
+	e.Batches = nil
+}
