@@ -9,6 +9,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
+	"github.com/sluicedata/sluice/plugins/internal/chunkread"
 	"github.com/sluicedata/sluice/plugins/internal/colbuild"
 	"github.com/sluicedata/sluice/plugins/internal/coltype"
 	"github.com/sluicedata/sluice/sdk"
@@ -43,12 +44,13 @@ func (s *source) newDecoder() *decoder {
 // decode decodes every record of c into a batch. Records that cannot be read
 // become rows of nulls, and rows with values that do not convert keep the
 // values that do; both are listed in the batch's Rejects.
-func (d *decoder) decode(c *chunk) sdk.Batch {
+func (d *decoder) Decode(c *chunkread.Chunk) sdk.Batch {
 	s := d.src
-	data := c.data
+	data := c.Data
+	colmap := c.Header.([]int)
 	validUTF8 := utf8.Valid(data)
 	var rejects []sdk.RowError
-	line := c.line
+	line := c.Line
 	row := 0
 	for pos := 0; pos < len(data); {
 		end, st := d.p.parse(data, pos, true)
@@ -59,21 +61,21 @@ func (d *decoder) decode(c *chunk) sdk.Batch {
 			continue
 		case recordBadQuote:
 			d.appendNullRow()
-			rejects = append(rejects, sdk.RowError{Row: row, Code: CodeQuote, Message: d.badQuoteMessage(c, recordLine)})
+			rejects = append(rejects, sdk.RowError{Row: row, Code: CodeQuote, Message: d.badQuoteMessage(c, colmap, recordLine)})
 			row++
 			continue
 		}
 		fields := d.p.fields
-		if len(fields) != len(c.colmap) {
+		if len(fields) != len(colmap) {
 			d.appendNullRow()
 			rejects = append(rejects, sdk.RowError{Row: row, Code: CodeFields, Message: fmt.Sprintf(
-				"%s:%d: %d fields, want %d: %s", c.path, recordLine, len(fields), len(c.colmap), snippet(record))})
+				"%s:%d: %d fields, want %d: %s", c.Path, recordLine, len(fields), len(colmap), snippet(record))})
 			row++
 			continue
 		}
 		d.msg.Reset()
 		for i, f := range fields {
-			j := c.colmap[i]
+			j := colmap[i]
 			col := d.cols[j]
 			quoted := d.p.quoted[i]
 			switch {
@@ -95,7 +97,7 @@ func (d *decoder) decode(c *chunk) sdk.Batch {
 			}
 		}
 		if d.msg.Len() > 0 {
-			rejects = append(rejects, sdk.RowError{Row: row, Code: CodeConvert, Message: fmt.Sprintf("%s:%d: %s", c.path, recordLine, d.msg.String())})
+			rejects = append(rejects, sdk.RowError{Row: row, Code: CodeConvert, Message: fmt.Sprintf("%s:%d: %s", c.Path, recordLine, d.msg.String())})
 		}
 		row++
 	}
@@ -107,7 +109,7 @@ func (d *decoder) decode(c *chunk) sdk.Batch {
 	for _, a := range arrays {
 		a.Release()
 	}
-	return sdk.Batch{Record: rec, Rejects: rejects, Checkpoint: c.end.Encode()}
+	return sdk.Batch{Record: rec, Rejects: rejects, Checkpoint: c.End.Encode()}
 }
 
 func (d *decoder) appendNullRow() {
@@ -123,13 +125,13 @@ func (d *decoder) fieldError(col int, value []byte, problem string) {
 	fmt.Fprintf(&d.msg, "column %q: %s %s", d.src.names[col], snippet(value), problem)
 }
 
-func (d *decoder) badQuoteMessage(c *chunk, line int64) string {
+func (d *decoder) badQuoteMessage(c *chunkread.Chunk, colmap []int, line int64) string {
 	field := d.p.badField
 	name := ""
-	if field < len(c.colmap) {
-		name = fmt.Sprintf(" (column %q)", d.src.names[c.colmap[field]])
+	if field < len(colmap) {
+		name = fmt.Sprintf(" (column %q)", d.src.names[colmap[field]])
 	}
-	return fmt.Sprintf("%s:%d: bad quoting in field %d%s: a quoted field must end with a quote followed by the delimiter or the end of the line, and quotes inside it must be doubled", c.path, line, field+1, name)
+	return fmt.Sprintf("%s:%d: bad quoting in field %d%s: a quoted field must end with a quote followed by the delimiter or the end of the line, and quotes inside it must be doubled", c.Path, line, field+1, name)
 }
 
 // snippet quotes a value for a message, shortened if long.

@@ -4,102 +4,114 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
+	"io"
+	"os"
+	"slices"
 
-	"github.com/sluicedata/sluice/plugins/internal/fileset"
+	"github.com/sluicedata/sluice/plugins/internal/chunkread"
 	"github.com/sluicedata/sluice/sdk"
 )
 
-// decodedChunk is a chunk's batch, on its way to be emitted in order.
-type decodedChunk struct {
-	seq   int
-	batch sdk.Batch
-}
-
-// Read runs the splitter, one decoder per core and the emitter, which emits
-// batches in file order. At most two chunks per decoder are in flight, read
-// or decoded, so memory does not grow with the input.
+// Read decodes the files on every core (package chunkread) and emits one
+// batch per BatchRows records, each with its checkpoint.
 func (s *source) Read(ctx context.Context, from sdk.Checkpoint, emit sdk.Emitter) error {
-	fileIndex := 0
-	var resume *fileset.Position
-	if from != nil {
-		pos, err := fileset.DecodePosition(from)
-		if err != nil {
-			return err
+	opts := chunkread.Options{Files: s.files, BatchRows: s.cfg.BatchRows, Workers: s.workers, MaxRecordBytes: maxRecordBytes}
+	f := &format{src: s, splitter: parser{delim: s.delim, quote: s.quote}}
+	if err := chunkread.Read(ctx, opts, f, from, emit); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
-		i, inside := fileset.Resume(s.files, pos)
-		fileIndex = i
-		if inside {
-			resume = &pos
-		}
-		s.host.Logger().Info("resuming", "file", pos.File, "line", pos.Line)
-	}
-
-	s.bufs = &bufPool{}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	inFlight := 2 * s.workers
-	slots := make(chan struct{}, inFlight)
-	chunks := make(chan *chunk)
-	results := make(chan decodedChunk, inFlight)
-
-	var wg sync.WaitGroup
-	var splitErr error
-	wg.Go(func() {
-		defer close(chunks)
-		splitErr = s.split(ctx, fileIndex, resume, slots, chunks)
-	})
-	var decoders sync.WaitGroup
-	for range s.workers {
-		decoders.Go(func() {
-			d := s.newDecoder()
-			for c := range chunks {
-				batch := d.decode(c)
-				s.bufs.put(c.buf)
-				results <- decodedChunk{seq: c.seq, batch: batch} // never blocks: a slot is held
-			}
-		})
-	}
-	go func() {
-		decoders.Wait()
-		close(results)
-	}()
-
-	// Emit in order. After a failure, keep receiving to release what the
-	// decoders still produce.
-	var emitErr error
-	pending := map[int]sdk.Batch{}
-	next := 0
-	for r := range results {
-		pending[r.seq] = r.batch
-		for {
-			b, ok := pending[next]
-			if !ok {
-				break
-			}
-			delete(pending, next)
-			next++
-			if emitErr == nil {
-				if err := emit.Emit(ctx, b); err != nil {
-					emitErr = err
-					cancel()
-				}
-			}
-			b.Record.Release()
-			<-slots
-		}
-	}
-	for _, b := range pending {
-		b.Record.Release()
-	}
-	wg.Wait()
-	switch {
-	case emitErr != nil:
-		return emitErr
-	case splitErr != nil && errors.Is(splitErr, context.Canceled) && ctx.Err() != nil:
-		return ctx.Err()
-	case splitErr != nil:
-		return fmt.Errorf("csv: %w", splitErr)
+		return fmt.Errorf("csv: %w", err)
 	}
 	return nil
+}
+
+// format tells chunkread how CSV records end and what a file's header says.
+type format struct {
+	src *source
+	// splitter is the splitter goroutine's parser.
+	splitter parser
+}
+
+func (f *format) RecordEnd(buf []byte, pos int, atEOF bool) (int, chunkread.End) {
+	end, st := f.splitter.skip(buf, pos, atEOF)
+	switch st {
+	case recordNeedMore:
+		return end, chunkread.NeedMore
+	case recordBlank:
+		return end, chunkread.Blank
+	}
+	return end, chunkread.Record
+}
+
+func (f *format) NewDecoder() chunkread.Decoder { return f.src.newDecoder() }
+
+// Header reads the header of a file and maps its columns to the schema's:
+// the result is a []int, the schema column of each of the file's fields.
+func (f *format) Header(file *os.File, path string) (any, int64, int64, error) {
+	s := f.src
+	identity := make([]int, len(s.names))
+	for i := range identity {
+		identity[i] = i
+	}
+	head := make([]byte, 0, 64<<10)
+	eof := false
+	p := &parser{delim: s.delim, quote: s.quote}
+	pos, line := 0, int64(1)
+	for {
+		if pos == len(head) && eof {
+			if s.cfg.Header {
+				return nil, 0, 0, fmt.Errorf("%s is empty: it has no header line", path)
+			}
+			return identity, int64(pos), line, nil
+		}
+		end, st := p.parse(head, pos, eof)
+		switch st {
+		case recordNeedMore:
+			if len(head) > maxRecordBytes {
+				return nil, 0, 0, fmt.Errorf("%s: the header is longer than %d MiB; is a closing quote missing?", path, maxRecordBytes>>20)
+			}
+			if cap(head) == len(head) {
+				head = slices.Grow(head, cap(head))
+			}
+			n, err := file.Read(head[len(head):cap(head)])
+			head = head[:len(head)+n]
+			if errors.Is(err, io.EOF) {
+				eof = true
+			} else if err != nil {
+				return nil, 0, 0, fmt.Errorf("reading %s: %w", path, err)
+			}
+			continue
+		case recordBlank:
+			pos, line = end, line+int64(p.lines)
+			continue
+		}
+		if !s.cfg.Header {
+			if pos == 0 && len(head) >= len(bom) && string(head[:len(bom)]) == string(bom) {
+				return identity, int64(len(bom)), 1, nil
+			}
+			return identity, 0, 1, nil
+		}
+		if st == recordBadQuote {
+			return nil, 0, 0, fmt.Errorf("%s:%d: the header has a quoting mistake in field %d", path, line, p.badField+1)
+		}
+		names := headerNames(p.fields)
+		offset, line := int64(end), line+int64(p.lines)
+		if slices.Equal(names, s.names) {
+			return identity, offset, line, nil
+		}
+		index := make(map[string]int, len(s.names))
+		for i, n := range s.names {
+			index[n] = i
+		}
+		colmap := make([]int, len(names))
+		for i, n := range names {
+			j, ok := index[n]
+			if !ok || len(names) != len(s.names) || firstDuplicate(names) != "" {
+				return nil, 0, 0, fmt.Errorf("%s has columns %s, but %s has %s: every file of a glob must have the same columns", path, quoteList(names), s.files[0], quoteList(s.names))
+			}
+			colmap[i] = j
+		}
+		return colmap, offset, line, nil
+	}
 }

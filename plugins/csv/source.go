@@ -35,7 +35,6 @@ type source struct {
 	files  []string
 	names  []string // column names, in the first file's order
 	schema *arrow.Schema
-	bufs   *bufPool // chunk buffers of the current Read
 }
 
 func newSource(cfg SourceConfig) (sdk.Source, error) {

@@ -169,12 +169,16 @@ func AppendTimestamp(b []byte, v int64, unitsPerSecond int64) []byte {
 		days--
 		sod += 86400
 	}
-	y, _, _ := civilFromDays(days)
+	y, m, d := civilFromDays(days)
 	if y < 0 || y > 9999 {
 		nanos := sub * (1e9 / unitsPerSecond)
 		return time.Unix(secs, nanos).UTC().AppendFormat(b, time.RFC3339Nano)
 	}
-	b = AppendDate(b, days)
+	b = append4(b, y)
+	b = append(b, '-')
+	b = append2(b, m)
+	b = append(b, '-')
+	b = append2(b, d)
 	b = append(b, 'T')
 	b = append2(b, int(sod/3600))
 	b = append(b, ':')

@@ -11,11 +11,14 @@
 package valfmt
 
 import (
+	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"math"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -109,6 +112,16 @@ func jsonValue(arr arrow.Array) (Func, error) {
 	case *array.Boolean:
 		return func(b []byte, i int) []byte { return strconv.AppendBool(b, a.Value(i)) }, nil
 	case *array.String:
+		offs, data := a.ValueOffsets(), a.ValueBytes()
+		base := offs[0]
+		if plainJSONText(data) {
+			// Nothing to escape in the whole column: copy each value.
+			return func(b []byte, i int) []byte {
+				b = append(b, '"')
+				b = append(b, data[offs[i]-base:offs[i+1]-base]...)
+				return append(b, '"')
+			}, nil
+		}
 		return func(b []byte, i int) []byte { return AppendJSONString(b, a.Value(i)) }, nil
 	case *array.LargeString:
 		return func(b []byte, i int) []byte { return AppendJSONString(b, a.Value(i)) }, nil
@@ -365,6 +378,13 @@ func AppendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		// Skip eight plain ASCII bytes at a time.
+		for i+8 <= len(s) && !needsEscape(binary.LittleEndian.Uint64(unsafe.Slice(unsafe.StringData(s[i:]), 8))) {
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if safe[c] {
@@ -407,4 +427,67 @@ func AppendJSONString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+const (
+	lows  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// needsEscape reports whether any of the eight bytes in w is not plain
+// ASCII that a JSON string holds as it is: a control character, a quote, a
+// backslash or the start of a multi-byte character.
+func needsEscape(w uint64) bool {
+	ctrl := (w - 0x20*lows) & ^w
+	quote := w ^ ('"' * lows)
+	quote = (quote - lows) & ^quote
+	bslash := w ^ ('\\' * lows)
+	bslash = (bslash - lows) & ^bslash
+	return (w|ctrl|quote|bslash)&highs != 0
+}
+
+// plainJSONText reports whether text can go into JSON strings as it is:
+// valid UTF-8 without control characters, quotes, backslashes, U+2028 or
+// U+2029. Checking a whole column at once is much cheaper than checking
+// value by value.
+func plainJSONText(data []byte) bool {
+	i := 0
+	nonASCII := false
+	for ; i+8 <= len(data); i += 8 {
+		w := binary.LittleEndian.Uint64(data[i:])
+		if needsEscape(w &^ highs) { // control, quote or backslash in the low seven bits
+			if needsEscapeASCII(w) {
+				return false
+			}
+		}
+		nonASCII = nonASCII || w&highs != 0
+	}
+	for ; i < len(data); i++ {
+		c := data[i]
+		if c < 0x20 || c == '"' || c == '\\' {
+			return false
+		}
+		nonASCII = nonASCII || c >= utf8.RuneSelf
+	}
+	if !nonASCII {
+		return true
+	}
+	return utf8.Valid(data) && !bytes.Contains(data, lineSep) && !bytes.Contains(data, paraSep)
+}
+
+var (
+	lineSep = []byte("\u2028")
+	paraSep = []byte("\u2029")
+)
+
+// needsEscapeASCII reports whether any byte of w is an ASCII control
+// character, quote or backslash; bytes of multi-byte characters are fine.
+func needsEscapeASCII(w uint64) bool {
+	for k := 0; k < 8; k++ {
+		c := byte(w >> (8 * k))
+		if c < 0x20 || c == '"' || c == '\\' {
+			return true
+		}
+	}
+	return false
 }
