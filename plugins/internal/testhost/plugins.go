@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 
@@ -92,4 +94,35 @@ func (e *Emitter) Release() {
 		b.Record.Release()
 	}
 	e.Batches = nil
+}
+
+// Concat joins records of one schema into one, for comparing whole tables.
+// The caller releases it.
+func Concat(t testing.TB, recs []arrow.RecordBatch) arrow.RecordBatch {
+	t.Helper()
+	if len(recs) == 0 {
+		t.Fatal("Concat: no records")
+	}
+	schema := recs[0].Schema()
+	cols := make([]arrow.Array, schema.NumFields())
+	var rows int64
+	for _, r := range recs {
+		rows += r.NumRows()
+	}
+	for c := range cols {
+		parts := make([]arrow.Array, len(recs))
+		for i, r := range recs {
+			parts[i] = r.Column(c)
+		}
+		col, err := array.Concatenate(parts, memory.NewGoAllocator())
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols[c] = col
+	}
+	out := array.NewRecordBatch(schema, cols, rows)
+	for _, c := range cols {
+		c.Release()
+	}
+	return out
 }
