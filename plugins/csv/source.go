@@ -238,7 +238,7 @@ func (s *source) readSample(path string) ([]string, []coltype.Inferrer, error) {
 		}
 	}
 	infer := make([]coltype.Inferrer, len(names))
-	for rows := 0; ok && rows < s.cfg.InferRows; rows++ {
+	for rows := 0; ok && rows < s.cfg.InferRows; {
 		if len(p.fields) == len(names) {
 			for i, v := range p.fields {
 				if (len(v) == 0) || (!p.quoted[i] && s.isNull(v)) {
@@ -246,6 +246,9 @@ func (s *source) readSample(path string) ([]string, []coltype.Inferrer, error) {
 				}
 				infer[i].Observe(v)
 			}
+		}
+		if rows++; rows == s.cfg.InferRows {
+			break
 		}
 		if ok, err = next(); err != nil {
 			return nil, nil, err

@@ -2,8 +2,10 @@ package testhost
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -125,4 +127,23 @@ func Concat(t testing.TB, recs []arrow.RecordBatch) arrow.RecordBatch {
 		c.Release()
 	}
 	return out
+}
+
+// NoGoroutineLeaks fails the test if, when it ends, more goroutines are
+// running than when NoGoroutineLeaks was called, after giving exiting
+// goroutines a moment. Tests that use it must not run in parallel.
+func NoGoroutineLeaks(t testing.TB) {
+	t.Helper()
+	before := runtime.NumGoroutine()
+	t.Cleanup(func() {
+		deadline := time.Now().Add(3 * time.Second)
+		for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if n := runtime.NumGoroutine(); n > before {
+			buf := make([]byte, 1<<20)
+			buf = buf[:runtime.Stack(buf, true)]
+			t.Errorf("%d goroutines leaked:\n%s", n-before, buf)
+		}
+	})
 }
