@@ -193,11 +193,14 @@ func (g *generator) remember(email []byte) {
 }
 
 // appendLifetimeValue appends a log-normal amount with cents: median about
-// 250, most below 1,000, a long tail to the hundreds of thousands.
+// 250, most below 1,000, and 1% of big accounts worth 25 times more.
 func (g *generator) appendLifetimeValue(b []byte) []byte {
 	v := math.Exp(5.5 + 1.1*g.rnd.NormFloat64())
-	if g.rnd.IntN(100) < 2 {
+	switch r := g.rnd.IntN(100); {
+	case r < 2:
 		v = 0
+	case r < 3: // the big accounts
+		v *= 25
 	}
 	cents := int64(math.Round(v * 100))
 	b = strconv.AppendInt(b, cents/100, 10)
