@@ -21,6 +21,51 @@ type File struct {
 	tmp  *os.File
 	*bufio.Writer
 	done bool
+
+	// syncing is closed when the background sync started after the last
+	// syncEvery bytes ends; unsynced counts bytes written since it started.
+	syncing  chan struct{}
+	unsynced int64
+}
+
+// syncEvery is how much is written between background syncs. Syncing as the
+// file grows lets the disk write while the pipeline computes, so the sync in
+// Commit, which makes the file durable, has little left to do.
+const syncEvery = 32 << 20
+
+// tracker counts the bytes passing from the buffer to the file.
+type tracker struct{ f *File }
+
+func (t tracker) Write(p []byte) (int, error) {
+	n, err := t.f.tmp.Write(p)
+	t.f.unsynced += int64(n)
+	if t.f.unsynced >= syncEvery {
+		t.f.backgroundSync()
+	}
+	return n, err
+}
+
+func (f *File) backgroundSync() {
+	if f.syncing != nil {
+		select {
+		case <-f.syncing:
+		default:
+			return // the previous one is still running
+		}
+	}
+	f.unsynced = 0
+	done := make(chan struct{})
+	f.syncing = done
+	go func() {
+		defer close(done)
+		f.tmp.Sync() // an error shows again in Commit's own sync
+	}()
+}
+
+func (f *File) waitSync() {
+	if f.syncing != nil {
+		<-f.syncing
+	}
 }
 
 // Create starts writing path, creating missing parent directories.
@@ -33,7 +78,9 @@ func Create(path string) (*File, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating temporary file for %s: %w", path, err)
 	}
-	return &File{path: path, tmp: tmp, Writer: bufio.NewWriterSize(tmp, 1<<20)}, nil
+	f := &File{path: path, tmp: tmp}
+	f.Writer = bufio.NewWriterSize(tracker{f}, 1<<20)
+	return f, nil
 }
 
 // Path is the destination.
@@ -47,6 +94,7 @@ func (f *File) Commit() error {
 	f.done = true
 	name := f.tmp.Name()
 	err := f.Writer.Flush()
+	f.waitSync()
 	if err == nil {
 		err = f.tmp.Sync()
 	}
@@ -70,6 +118,7 @@ func (f *File) Abort() error {
 		return nil
 	}
 	f.done = true
+	f.waitSync()
 	name := f.tmp.Name()
 	err := f.tmp.Close()
 	if rerr := os.Remove(name); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
