@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	pq "github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
@@ -25,6 +26,8 @@ var codecs = map[string]compress.Compression{
 
 type sink struct {
 	cfg    SinkConfig
+	host   sdk.Host
+	schema *arrow.Schema
 	codec  compress.Compression
 	out    *atomicfile.File
 	fw     *pqarrow.FileWriter
@@ -47,26 +50,9 @@ func newSink(cfg SinkConfig) (sdk.Sink, error) {
 }
 
 func (s *sink) Open(ctx context.Context, host sdk.Host, in *arrow.Schema) error {
+	s.host, s.schema = host, in
 	// Check that every column maps to a Parquet type before any I/O.
-	opts := []pq.WriterProperty{
-		pq.WithAllocator(host.Allocator()),
-		pq.WithCompression(s.codec),
-		pq.WithMaxRowGroupLength(int64(s.cfg.RowGroupRows)),
-		pq.WithCreatedBy("sluice"),
-		// Dictionary-encode text columns only: repeated strings (countries,
-		// segments) shrink a lot, while numbers and timestamps, mostly
-		// distinct, would build large hash tables only to fall back to plain
-		// encoding, which costs a third of the writing time.
-		pq.WithDictionaryDefault(false),
-	}
-	for _, f := range in.Fields() {
-		switch f.Type.ID() {
-		case arrow.STRING, arrow.LARGE_STRING, arrow.BINARY, arrow.LARGE_BINARY, arrow.DICTIONARY:
-			opts = append(opts, pq.WithDictionaryFor(f.Name, true))
-		}
-	}
-	props := pq.NewWriterProperties(opts...)
-	arrowProps := pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(host.Allocator()))
+	props, arrowProps := s.properties(nil)
 	if _, err := pqarrow.ToParquet(in, props, arrowProps); err != nil {
 		return fmt.Errorf("the input cannot be written as Parquet: %w", err)
 	}
@@ -77,18 +63,74 @@ func (s *sink) Open(ctx context.Context, host sdk.Host, in *arrow.Schema) error 
 	if err != nil {
 		return sdk.Errorf(sdk.Path{"path"}, "%v", err)
 	}
-	fw, err := pqarrow.NewFileWriter(in, out, props, arrowProps)
-	if err != nil {
-		out.Abort()
-		return err
-	}
-	s.out, s.fw = out, fw
+	s.out = out
 	return nil
 }
 
+// properties returns the writer properties. Text columns are dictionary
+// encoded when the first batch suggests their values repeat (countries,
+// segments); mostly distinct text (emails, phone numbers) and numbers would
+// build large dictionaries only for the writer to fall back to plain
+// encoding, which costs a third of the writing time and makes the file
+// larger.
+func (s *sink) properties(first arrow.RecordBatch) (*pq.WriterProperties, pqarrow.ArrowWriterProperties) {
+	mem := s.host.Allocator()
+	opts := []pq.WriterProperty{
+		pq.WithAllocator(mem),
+		pq.WithCompression(s.codec),
+		pq.WithMaxRowGroupLength(int64(s.cfg.RowGroupRows)),
+		pq.WithCreatedBy("sluice"),
+		pq.WithDictionaryDefault(false),
+	}
+	if first != nil {
+		for i, f := range s.schema.Fields() {
+			if repetitive(first.Column(i)) {
+				opts = append(opts, pq.WithDictionaryFor(f.Name, true))
+			}
+		}
+	}
+	return pq.NewWriterProperties(opts...), pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema(), pqarrow.WithAllocator(mem))
+}
+
+// repetitive reports whether a text column's sample of values has at most
+// half as many distinct values as values.
+func repetitive(col arrow.Array) bool {
+	var value func(int) string
+	switch a := col.(type) {
+	case *array.String:
+		value = a.Value
+	case *array.LargeString:
+		value = a.Value
+	case *array.Dictionary:
+		return true
+	default:
+		return false
+	}
+	n := min(col.Len(), 4096)
+	distinct := make(map[string]struct{}, n/4)
+	for i := range n {
+		if col.IsValid(i) {
+			distinct[value(i)] = struct{}{}
+			if len(distinct) > n/2 {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 func (s *sink) Write(ctx context.Context, rec arrow.RecordBatch) (sdk.WriteResult, error) {
-	if s.fw == nil {
+	if s.out == nil {
 		return sdk.WriteResult{}, fmt.Errorf("parquet sink: Write before Open")
+	}
+	if s.fw == nil {
+		props, arrowProps := s.properties(rec)
+		fw, err := pqarrow.NewFileWriter(s.schema, s.out, props, arrowProps)
+		if err != nil {
+			s.failed = true
+			return sdk.WriteResult{}, fmt.Errorf("writing %s: %w", s.cfg.Path, err)
+		}
+		s.fw = fw
 	}
 	if err := s.fw.WriteBuffered(rec); err != nil {
 		s.failed = true
@@ -106,6 +148,15 @@ func (s *sink) Close(ctx context.Context) error {
 	if s.failed {
 		return s.Abort(ctx)
 	}
+	if s.fw == nil { // no rows: a file with the schema and no row groups
+		props, arrowProps := s.properties(nil)
+		fw, err := pqarrow.NewFileWriter(s.schema, s.out, props, arrowProps)
+		if err != nil {
+			s.failed = true
+			return s.Abort(ctx)
+		}
+		s.fw = fw
+	}
 	fw, out := s.fw, s.out
 	s.fw, s.out = nil, nil
 	if err := fw.Close(); err != nil {
@@ -122,6 +173,8 @@ func (s *sink) Abort(ctx context.Context) error {
 	}
 	fw, out := s.fw, s.out
 	s.fw, s.out = nil, nil
-	fw.Close() // releases its buffers; the file is discarded anyway
+	if fw != nil {
+		fw.Close() // releases its buffers; the file is discarded anyway
+	}
 	return out.Abort()
 }

@@ -168,7 +168,7 @@ func TestNestedAndDecimalRoundTrip(t *testing.T) {
 func TestSinkConfigAndAtomicWrite(t *testing.T) {
 	for body, path := range map[string]string{
 		`path = "x.parquet"` + "\ncompression = \"lzma\"": "compression",
-		`path = "x.parquet"` + "\nrow_group_rows = 0":      "row_group_rows",
+		`path = "x.parquet"` + "\nrow_group_rows = 0":     "row_group_rows",
 	} {
 		_, err := testhost.Build(t, Sink, body)
 		var diags sdk.Diagnostics
@@ -199,5 +199,20 @@ func TestSinkConfigAndAtomicWrite(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("an aborted write left %v", entries)
+	}
+}
+
+func TestSinkWithoutRowsWritesAnEmptyFile(t *testing.T) {
+	schema := arrow.NewSchema([]arrow.Field{{Name: "a", Type: arrow.BinaryTypes.String, Nullable: true}}, nil)
+	path := filepath.Join(t.TempDir(), "empty.parquet")
+	writeParquet(t, fmt.Sprintf("path = %q", path), schema, nil)
+	src, got := openSource(t, fmt.Sprintf("path = %q", path))
+	if !got.Equal(schema) {
+		t.Fatalf("schema %s", got)
+	}
+	e := &testhost.Emitter{}
+	defer e.Release()
+	if err := src.Read(context.Background(), nil, e); err != nil || e.Rows() != 0 {
+		t.Errorf("read %d rows, %v", e.Rows(), err)
 	}
 }
