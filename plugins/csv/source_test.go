@@ -228,10 +228,10 @@ func TestDeclaredSchemaPartialAndErrors(t *testing.T) {
 
 func TestConfigMistakes(t *testing.T) {
 	for body, path := range map[string]string{
-		`path = "x.csv"` + "\ndelimiter = \";;\"":      "delimiter",
-		`path = "x.csv"` + "\nquote = \",\"":           "quote",
-		`path = "x.csv"` + "\nbatch_rows = 0":          "batch_rows",
-		`path = "x.csv"` + "\ncolumns = [\"a\"]":       "columns",
+		`path = "x.csv"` + "\ndelimiter = \";;\"":                       "delimiter",
+		`path = "x.csv"` + "\nquote = \",\"":                            "quote",
+		`path = "x.csv"` + "\nbatch_rows = 0":                           "batch_rows",
+		`path = "x.csv"` + "\ncolumns = [\"a\"]":                        "columns",
 		`path = "x.csv"` + "\nheader = false\ncolumns = [\"a\", \"a\"]": "columns",
 	} {
 		_, err := testhost.Build(t, Source, body)

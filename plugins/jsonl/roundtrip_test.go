@@ -56,4 +56,3 @@ func TestSegmentRoundTrip(t *testing.T) {
 		t.Fatal("the records read back differ from those written")
 	}
 }
-
