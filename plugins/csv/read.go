@@ -17,6 +17,9 @@ import (
 func (s *source) Read(ctx context.Context, from sdk.Checkpoint, emit sdk.Emitter) error {
 	opts := chunkread.Options{Files: s.files, BatchRows: s.cfg.BatchRows, Workers: s.workers, MaxRecordBytes: maxRecordBytes}
 	f := &format{src: s, splitter: parser{delim: s.delim, quote: s.quote}}
+	if from != nil {
+		s.host.Logger().Info("resuming after checkpoint", "checkpoint", string(from))
+	}
 	if err := chunkread.Read(ctx, opts, f, from, emit); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()

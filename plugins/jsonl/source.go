@@ -206,6 +206,9 @@ func (s *source) sample(path string) ([]string, []inference, error) {
 // batch per BatchRows lines, each with its checkpoint.
 func (s *source) Read(ctx context.Context, from sdk.Checkpoint, emit sdk.Emitter) error {
 	opts := chunkread.Options{Files: s.files, BatchRows: s.cfg.BatchRows, Workers: s.workers, MaxRecordBytes: maxLineBytes}
+	if from != nil {
+		s.host.Logger().Info("resuming after checkpoint", "checkpoint", string(from))
+	}
 	if err := chunkread.Read(ctx, opts, format{s}, from, emit); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()

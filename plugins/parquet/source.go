@@ -103,6 +103,7 @@ func (s *source) Read(ctx context.Context, from sdk.Checkpoint, emit sdk.Emitter
 		if err != nil {
 			return err
 		}
+		s.host.Logger().Info("resuming after checkpoint", "file", pos.File, "row_group", pos.RowGroup, "rows", pos.Offset)
 		i, inside := fileset.Resume(s.files, pos)
 		fileIndex = i
 		if inside {

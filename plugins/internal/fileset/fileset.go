@@ -55,7 +55,8 @@ func hasMeta(path string) bool {
 
 // Position is a place in a set of files: the checkpoint of file sources. Text
 // sources set Offset (bytes) and Line, the 1-based number of the next line to
-// read; parquet sets RowGroup, the next row group to read. The file is
+// read; parquet sets RowGroup and Offset, the rows of that row group already
+// read. The file is
 // recorded by name, so a resumed run can find it among the matches of a glob
 // whose matches have changed.
 type Position struct {
