@@ -1,6 +1,7 @@
-// Package testhost gives plugin tests what the engine lends a plugin: a
-// logger, and a checked allocator that fails the test if any Arrow memory
-// is still held when the test ends.
+// Package testhost provides the sdk.Host that plugin tests open plugins
+// with: its allocator is arrow's checked allocator, and the test fails if any
+// Arrow memory is still allocated when it ends, so every test is also a leak
+// test of the ownership rule in package sdk.
 package testhost
 
 import (
@@ -10,21 +11,36 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
-// Host implements sdk.Host for tests.
+// Host is an sdk.Host for tests.
 type Host struct {
-	Mem *memory.CheckedAllocator
-	// IsOffline is what Offline reports.
+	Mem       *memory.CheckedAllocator
+	Log       *slog.Logger
 	IsOffline bool
-	log       *slog.Logger
 }
 
-// New returns a host whose allocator is checked for leaks when t ends.
+// New returns a Host whose allocator is checked for leaks when t ends.
 func New(t testing.TB) *Host {
-	h := &Host{Mem: memory.NewCheckedAllocator(memory.NewGoAllocator()), log: slog.New(slog.DiscardHandler)}
+	t.Helper()
+	h := &Host{
+		Mem: memory.NewCheckedAllocator(memory.NewGoAllocator()),
+		Log: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelInfo})),
+	}
 	t.Cleanup(func() { h.Mem.AssertSize(t, 0) })
 	return h
 }
 
-func (h *Host) Logger() *slog.Logger        { return h.log }
+// Logger implements sdk.Host.
+func (h *Host) Logger() *slog.Logger { return h.Log }
+
+// Allocator implements sdk.Host.
 func (h *Host) Allocator() memory.Allocator { return h.Mem }
-func (h *Host) Offline() bool               { return h.IsOffline }
+
+// Offline implements sdk.Host.
+func (h *Host) Offline() bool { return h.IsOffline }
+
+type testWriter struct{ t testing.TB }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(p))
+	return len(p), nil
+}
