@@ -3,10 +3,10 @@
 // A Sluice pipeline moves Apache Arrow record batches from sources, through
 // transforms, into sinks. Each of the three kinds is a small Go interface in
 // this package ([Source], [Transform], [Sink]); a plugin implements one of them
-// and describes itself with a [Plugin] value built by [NewSource],
-// [NewTransform] or [NewSink]. The same value works compiled into the sluice
-// binary and served from a separate executable (package sdk/serve): the engine
-// cannot tell the two apart.
+// and describes itself with a [Plugin] value built by [SourcePlugin],
+// [TransformPlugin] or [SinkPlugin]. The engine calls it through the same
+// interfaces whether it is compiled into the sluice binary or served from a
+// separate executable.
 //
 // # What the engine does for you
 //
@@ -61,7 +61,7 @@
 //		Column string `sluice:"column,required" doc:"Text column to upper-case in place."`
 //	}
 //
-//	var Upper = sdk.NewTransform(sdk.Info{
+//	var Upper = sdk.TransformPlugin(sdk.Info{
 //		Name:    "upper",
 //		Version: "1.0.0",
 //		Summary: "Upper-cases one text column.",

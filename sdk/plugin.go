@@ -40,8 +40,10 @@ type Example struct {
 // `max_in_flight` attribute, within the maxima.
 type WritePolicy struct {
 	// Rows and Bytes are the default size of the batches passed to Write: the
-	// engine joins smaller batches and splits larger ones. Zero means the
-	// engine's default (10,000 rows; 8 MiB).
+	// engine joins smaller batches and splits larger ones. When both are zero
+	// the sink takes batches of any size, and the engine passes them on as
+	// they come, unless the pipeline asks for a size in the sink's batch
+	// block.
 	Rows  int
 	Bytes int64
 	// MaxRows is a hard upper bound on rows per Write, or zero for none.

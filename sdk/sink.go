@@ -9,7 +9,8 @@ import (
 // Sink writes batches to a destination.
 //
 // The engine calls Open, then Write for every batch, then Close, which must
-// make everything written durable (flush buffers, write file footers). Write is
+// make everything written durable (flush buffers, write file footers), or
+// Abort, when the run failed and the sink implements [Aborter]. Write is
 // called concurrently only if the plugin's [WritePolicy] allows more than one
 // call in flight. Close is also called when Open fails, and must be safe to
 // call more than once.
@@ -23,6 +24,14 @@ type Sink interface {
 	// and ends the run; a problem with particular rows is a RowError instead.
 	Write(ctx context.Context, rec arrow.RecordBatch) (WriteResult, error)
 	Close(ctx context.Context) error
+}
+
+// Aborter is implemented by sinks that can discard what a failed run wrote,
+// such as a file sink that writes to a temporary file and renames it into
+// place in Close. When the run fails, the engine calls Abort instead of
+// Close. Abort after Close, or twice, does nothing.
+type Aborter interface {
+	Abort(ctx context.Context) error
 }
 
 // WriteResult is the outcome of one Write. Rows not listed in Rejects and not

@@ -42,8 +42,9 @@ type Result struct {
 }
 
 // Flusher is implemented by transforms that hold rows across calls, such as a
-// dedupe that keeps the latest row per key. Flush is called once after the
-// last input batch and returns the held rows.
+// dedupe that keeps the latest row per key. Flush is called after the last
+// input batch, and again for as long as it returns a batch, so that the held
+// rows can come back a batch at a time rather than all at once.
 //
 // A transform that holds rows must not return an output batch from Process
 // until it can also account for every row it held before: the engine advances

@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -105,8 +106,8 @@ func New(ctx context.Context, p *config.Pipeline, opts Options) (*Plan, hcl.Diag
 }
 
 // Close closes every open node, and returns the errors that closing them
-// produced. A sink's Close is where buffered output becomes durable, so its
-// errors matter.
+// produced. Sinks that can discard their output are aborted rather than
+// closed: a sink publishes what it wrote only when a run closes it.
 func (pl *Plan) Close(ctx context.Context) error {
 	var errs []error
 	for _, n := range pl.Nodes {
@@ -121,7 +122,13 @@ func (pl *Plan) Close(ctx context.Context) error {
 		case n.Transform != nil:
 			err = n.Transform.Close(ctx)
 		case n.Sink != nil:
-			err = n.Sink.Close(ctx)
+			// A sink that ran was closed or aborted by the run already; one
+			// that did not run must not publish anything.
+			if a, ok := n.Sink.(sdk.Aborter); ok {
+				err = a.Abort(ctx)
+			} else {
+				err = n.Sink.Close(ctx)
+			}
 		}
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: close: %w", n.Address(), err))
@@ -199,11 +206,19 @@ const (
 func (n *Node) resolveWrites() hcl.Diagnostics {
 	w := n.Plugin.Info().Writes
 	c := n.Config
-	if w.Rows == 0 {
-		w.Rows = DefaultBatchRows
-	}
-	if w.Bytes == 0 {
-		w.Bytes = DefaultBatchBytes
+	anySize := w.Rows == 0 && w.Bytes == 0 && c.Batch.Rows == 0 && c.Batch.Bytes == 0
+	switch {
+	case anySize && w.MaxRows > 0:
+		w.Rows = w.MaxRows
+	case anySize:
+		// Batches pass through as they come.
+	default:
+		if w.Rows == 0 {
+			w.Rows = cmp.Or(w.MaxRows, DefaultBatchRows)
+		}
+		if w.Bytes == 0 {
+			w.Bytes = DefaultBatchBytes
+		}
 	}
 	if w.InFlight == 0 {
 		w.InFlight = 1
@@ -218,7 +233,7 @@ func (n *Node) resolveWrites() hcl.Diagnostics {
 	if c.Batch.Bytes > 0 {
 		w.Bytes = c.Batch.Bytes
 	}
-	if w.MaxRows > 0 && w.Rows > w.MaxRows {
+	if w.MaxRows > 0 && c.Batch.Rows > w.MaxRows {
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError, Summary: "Batch too large",
 			Detail:  fmt.Sprintf("The %s sink writes at most %d rows per batch.", c.Plugin, w.MaxRows),

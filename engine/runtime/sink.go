@@ -32,7 +32,14 @@ func (n *node) runSink(r *run) {
 	n.rebatch(r, writes)
 	close(writes)
 	wg.Wait()
-	if err := n.Sink.Close(context.WithoutCancel(r.runCtx)); err != nil && !r.stopping() {
+	ctx := context.WithoutCancel(r.runCtx)
+	if a, ok := n.Sink.(sdk.Aborter); ok && r.err() != nil {
+		if err := a.Abort(ctx); err != nil {
+			r.opts.Logger.Warn("discarding output of failed run", "node", n.Address(), "error", err)
+		}
+		return
+	}
+	if err := n.Sink.Close(ctx); err != nil && !r.stopping() {
 		r.fail(fmt.Errorf("%s: close: %w", n.Address(), err))
 	}
 }
@@ -76,6 +83,15 @@ func (n *node) rebatch(r *run, out chan<- *envelope) {
 		total := env.rows()
 		n.counters.in.Add(int64(total))
 		n.counters.batches.Add(1)
+		if maxRows == 0 && maxBytes == 0 {
+			// The sink takes batches of any size.
+			select {
+			case out <- env:
+			case <-r.runCtx.Done():
+				env.release()
+			}
+			continue
+		}
 		perRow := batches.Size(env.rec) / int64(max(total, 1))
 		for off := 0; off < total; {
 			take := min(maxRows-rows, total-off)

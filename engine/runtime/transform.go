@@ -36,19 +36,38 @@ func (n *node) runTransform(r *run) {
 		env.release()
 	}
 	if holds && !r.stopping() {
-		res, err := flusher.Flush(r.runCtx)
-		if err != nil {
-			r.fail(fmt.Errorf("%s: flush: %w", n.Address(), err))
-			return
-		}
-		if res.Rejects != nil {
-			r.fail(fmt.Errorf("%s: flush: reported row errors, which Flush cannot: it has no input batch", n.Address()))
-			return
-		}
-		n.account(r, &envelope{}, res, false, &held)
+		n.flush(r, flusher, held)
 	}
 }
 
+// flush sends what a transform held, batch by batch. Every batch holds the
+// tickets of all the input the transform held, so no checkpoint passes a row
+// until the last of them is written.
+func (n *node) flush(r *run, flusher sdk.Flusher, held []*ticket) {
+	for !r.stopping() {
+		res, err := flusher.Flush(r.runCtx)
+		if err == nil && res.Rejects != nil {
+			err = fmt.Errorf("reported row errors, which Flush cannot: it has no input batch")
+		}
+		if err == nil && res.Out != nil && res.Out.NumRows() > 0 && !res.Out.Schema().Equal(n.Out) {
+			err = fmt.Errorf("returned a batch whose schema differs from the one Open reported")
+		}
+		if err != nil {
+			if res.Out != nil {
+				res.Out.Release()
+			}
+			r.fail(fmt.Errorf("%s: flush: %w", n.Address(), err))
+			return
+		}
+		n.counters.filtered.Add(int64(res.Filtered))
+		n.counters.deduplicated.Add(int64(res.Deduplicated))
+		if res.Out == nil {
+			return
+		}
+		n.counters.out.Add(res.Out.NumRows())
+		n.send(r, derive(res.Out, held))
+	}
+}
 // account counts a transform's result, routes its rejected rows and sends its
 // output downstream with the tickets of the rows it came from. It reports
 // false, having failed the run, when the result breaks the contract.
@@ -93,3 +112,4 @@ func (n *node) account(r *run, env *envelope, res sdk.Result, holds bool, held *
 	n.send(r, out)
 	return true
 }
+

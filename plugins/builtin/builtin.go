@@ -3,16 +3,24 @@
 package builtin
 
 import (
+	"github.com/sluicedata/sluice/plugins/csv"
 	"github.com/sluicedata/sluice/plugins/dedupe"
 	"github.com/sluicedata/sluice/plugins/filter"
+	"github.com/sluicedata/sluice/plugins/jsonl"
 	"github.com/sluicedata/sluice/plugins/mapper"
+	"github.com/sluicedata/sluice/plugins/parquet"
 	"github.com/sluicedata/sluice/plugins/selectcols"
+	"github.com/sluicedata/sluice/plugins/stdout"
 	"github.com/sluicedata/sluice/sdk"
 )
 
 // Plugins returns every builtin plugin.
 func Plugins() []sdk.Plugin {
 	return []sdk.Plugin{
+		csv.Source, csv.Sink,
+		jsonl.Source, jsonl.Sink,
+		parquet.Source, parquet.Sink,
+		stdout.Sink,
 		filter.Transform,
 		mapper.Transform,
 		selectcols.Transform,

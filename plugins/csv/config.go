@@ -48,7 +48,6 @@ var sinkInfo = sdk.Info{
   delimiter = ";"
 }`,
 	}},
-	Writes: sdk.WritePolicy{Rows: 16384, Bytes: 16 << 20},
 }
 
 // Source is the csv source plugin.

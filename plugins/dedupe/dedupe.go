@@ -86,6 +86,11 @@ type dedupe struct {
 
 	keyBytes int64
 	heldSize atomic.Int64
+
+	// flushRows lists the winning rows of each held batch once Flush has
+	// started; flushNext is the next batch to emit.
+	flushRows [][]int
+	flushNext int
 }
 
 type winner struct {
@@ -246,44 +251,43 @@ const (
 	winnerBytes   = 40
 )
 
-// Flush emits the winners, in input order.
+// Flush emits the winners, in input order, one held batch at a time, so
+// that what it emits can be written and released while it goes on.
 func (d *dedupe) Flush(ctx context.Context) (sdk.Result, error) {
 	if d.cfg.Keep == "first" {
 		return sdk.Result{}, nil
 	}
-	rows := make([][]int, len(d.held))
-	for _, w := range d.winners {
-		rows[w.batch] = append(rows[w.batch], w.row)
-	}
-	var pieces []arrow.RecordBatch
-	defer func() {
-		for _, p := range pieces {
-			p.Release()
+	if d.flushRows == nil {
+		d.flushRows = make([][]int, len(d.held))
+		for _, w := range d.winners {
+			d.flushRows[w.batch] = append(d.flushRows[w.batch], w.row)
 		}
-	}()
-	for bi, rs := range rows {
-		if len(rs) == 0 {
+		d.winners, d.byKey = nil, map[string]int{}
+	}
+	for ; d.flushNext < len(d.held); d.flushNext++ {
+		bi, rows := d.flushNext, d.flushRows[d.flushNext]
+		if len(rows) == 0 {
 			continue
 		}
-		slices.Sort(rs)
-		piece, err := batches.Take(ctx, d.mem, d.held[bi], rs)
-		if err != nil {
-			return sdk.Result{}, err
+		slices.Sort(rows)
+		var out arrow.RecordBatch
+		if len(rows) == int(d.held[bi].NumRows()) {
+			out = d.held[bi]
+			out.Retain()
+		} else {
+			var err error
+			if out, err = batches.Take(ctx, d.mem, d.held[bi], rows); err != nil {
+				return sdk.Result{}, err
+			}
 		}
-		pieces = append(pieces, piece)
 		d.held[bi].Release()
 		d.held[bi] = nil
+		d.flushNext++
+		d.updateSize()
+		return sdk.Result{Out: out}, nil
 	}
-	d.winners, d.byKey = nil, map[string]int{}
 	d.heldSize.Store(0)
-	if len(pieces) == 0 {
-		return sdk.Result{}, nil
-	}
-	out, err := batches.Concat(d.mem, pieces)
-	if err != nil {
-		return sdk.Result{}, err
-	}
-	return sdk.Result{Out: out}, nil
+	return sdk.Result{}, nil
 }
 
 // MemoryHeld reports the bytes of rows and keys held.

@@ -91,11 +91,16 @@ func run(t *testing.T, h *testhost.Host, tr sdk.Transform, batches ...[]string) 
 		}
 		collect(res)
 	}
-	res, err := tr.(sdk.Flusher).Flush(context.Background())
-	if err != nil {
-		t.Fatal(err)
+	for {
+		res, err := tr.(sdk.Flusher).Flush(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Out == nil {
+			break
+		}
+		collect(res)
 	}
-	collect(res)
 	return strings.Join(out, " "), dedup
 }
 

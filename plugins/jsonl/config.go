@@ -38,7 +38,6 @@ var sinkInfo = sdk.Info{
   path = "out/rejects.jsonl"
 }`,
 	}},
-	Writes: sdk.WritePolicy{Rows: 16384, Bytes: 16 << 20},
 }
 
 // Source is the jsonl source plugin.

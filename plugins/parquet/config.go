@@ -41,7 +41,6 @@ var sinkInfo = sdk.Info{
   compression = "zstd"
 }`,
 	}},
-	Writes: sdk.WritePolicy{Rows: 65536, Bytes: 32 << 20},
 }
 
 // Source is the parquet source plugin.

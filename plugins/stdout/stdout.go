@@ -33,7 +33,6 @@ var info = sdk.Info{
   input = transform.normalize
 }`,
 	}},
-	Writes: sdk.WritePolicy{Rows: 16384, Bytes: 16 << 20},
 }
 
 // Sink is the stdout sink plugin, writing to the process's standard output.
