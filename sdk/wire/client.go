@@ -10,6 +10,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -40,6 +41,7 @@ type ClientOptions struct {
 // plugins it returns implement sdk.Plugin, and their instances sdk.Source,
 // sdk.Transform or sdk.Sink: the engine treats them as it treats builtins.
 type Client struct {
+	conn grpc.ClientConnInterface
 	rpc  pb.PluginClient
 	opts ClientOptions
 }
@@ -55,7 +57,14 @@ func NewClient(conn grpc.ClientConnInterface, opts ClientOptions) *Client {
 	if opts.ReadWindow <= 0 {
 		opts.ReadWindow = DefaultReadWindow
 	}
-	return &Client{rpc: pb.NewPluginClient(conn), opts: opts}
+	return &Client{conn: conn, rpc: pb.NewPluginClient(conn), opts: opts}
+}
+
+// Ping checks that the plugin process answers, with go-plugin's health
+// service, within ctx.
+func (c *Client) Ping(ctx context.Context) error {
+	_, err := healthpb.NewHealthClient(c.conn).Check(ctx, &healthpb.HealthCheckRequest{Service: "plugin"})
+	return err
 }
 
 // Plugins asks the process which plugins it serves.
