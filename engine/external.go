@@ -57,6 +57,9 @@ func (p *Pipeline) registry(ctx context.Context) (reg *registry.Registry, stop f
 	stop = func() { stopAll(procs) }
 	reg = p.engine.registry.Clone()
 	for i, proc := range procs {
+		if proc == nil {
+			continue
+		}
 		block := p.config.Plugins[i]
 		for _, pl := range proc.Plugins() {
 			if err := reg.Add(pl); err != nil {

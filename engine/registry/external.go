@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"os/exec"
 	"sync"
 	"sync/atomic"
@@ -129,7 +130,33 @@ func (p *Process) Pid() int { return p.pid }
 func (p *Process) Kill() {
 	p.stopOnce.Do(func() { close(p.stop) })
 	p.watching.Wait()
-	p.client.Kill()
+	p.kill()
+}
+
+// kill asks go-plugin to end the process, which first asks the process to
+// shut down and waits for it without a deadline; a process that does not
+// answer gets SIGKILL.
+func (p *Process) kill() {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		p.client.Kill()
+	}()
+	select {
+	case <-done:
+	case <-time.After(3 * time.Second):
+		p.forceKill()
+		<-done
+	}
+}
+
+func (p *Process) forceKill() {
+	if p.pid <= 0 {
+		return
+	}
+	if proc, err := os.FindProcess(p.pid); err == nil {
+		_ = proc.Kill()
+	}
 }
 
 // gone says why the process is no longer serving, or nil. When a
@@ -178,7 +205,7 @@ func (p *Process) watch(timeout time.Duration, logger *slog.Logger) {
 			why := fmt.Errorf("the plugin process stopped responding for %s and was killed", timeout.Round(time.Millisecond))
 			p.killed.Store(&why)
 			logger.Error("killing a plugin process that stopped responding", slog.Int("pid", p.pid), slog.Duration("after", timeout))
-			p.client.Kill()
+			p.forceKill()
 			return
 		}
 	}

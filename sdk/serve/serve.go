@@ -105,4 +105,3 @@ func hclogLevel(l slog.Level) string {
 	}
 	return "error"
 }
-

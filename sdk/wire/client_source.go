@@ -71,7 +71,7 @@ func (s *remoteSource) Read(ctx context.Context, from sdk.Checkpoint, emit sdk.E
 		}
 		b := sdk.Batch{Record: rec, Rejects: decodeRowErrors(h.Rejects)}
 		if h.HasCheckpoint {
-			b.Checkpoint = sdk.Checkpoint(h.Checkpoint)
+			b.Checkpoint = checkpoint(h.Checkpoint)
 		}
 		err = emit.Emit(ctx, b)
 		rec.Release()

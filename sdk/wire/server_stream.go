@@ -92,7 +92,7 @@ func (s *Server) Read(stream pb.Plugin_ReadServer) error {
 	}()
 	var from sdk.Checkpoint
 	if st.HasCheckpoint {
-		from = sdk.Checkpoint(st.Checkpoint)
+		from = checkpoint(st.Checkpoint)
 	}
 	readErr := in.source.Read(ctx, from, em)
 	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
@@ -240,4 +240,13 @@ func (s *Server) Write(stream pb.Plugin_WriteServer) error {
 			_ = snd.send(out, nil)
 		}()
 	}
+}
+
+// checkpoint restores a checkpoint that was set: an empty one is not nil,
+// which would mean "none", though protobuf decodes empty bytes as nil.
+func checkpoint(b []byte) sdk.Checkpoint {
+	if b == nil {
+		return sdk.Checkpoint{}
+	}
+	return sdk.Checkpoint(b)
 }
