@@ -83,13 +83,14 @@ func (b *batchSender) sendMsg(m *pb.Msg) error {
 }
 
 // split cuts rec into slices of at most limit bytes each, by its estimated
-// size, retained for the caller. A row larger than the limit goes alone.
+// size, retained for the caller. A row larger than the limit goes alone; a
+// batch without rows goes as it is, since a call may carry one.
 func split(rec arrow.RecordBatch, limit int64) []arrow.RecordBatch {
-	if rec == nil || rec.NumRows() == 0 {
+	if rec == nil {
 		return nil
 	}
 	size, rows := batches.Size(rec), rec.NumRows()
-	if limit <= 0 || size <= limit {
+	if limit <= 0 || size <= limit || rows <= 1 {
 		rec.Retain()
 		return []arrow.RecordBatch{rec}
 	}

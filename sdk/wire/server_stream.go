@@ -174,7 +174,12 @@ func (s *Server) Process(stream pb.Plugin_ProcessServer) error {
 			rec.Release()
 		}
 		out := &pb.Batch{Seq: h.Seq, Flush: h.Flush, Rejects: encodeRowErrors(res.Rejects), Filtered: int64(res.Filtered), Deduplicated: int64(res.Deduplicated), Error: encodeError(err)}
-		if res.Out != nil && res.Out.NumRows() > 0 && !res.Out.Schema().Equal(in.out) {
+		if res.Out != nil && res.Out.NumRows() == 0 {
+			// No rows: the engine treats it as no batch, so send none.
+			res.Out.Release()
+			res.Out = nil
+		}
+		if res.Out != nil && !res.Out.Schema().Equal(in.out) {
 			out.Error = encodeError(fmt.Errorf("returned a batch whose schema differs from the one Open reported:\n%s\nwant:\n%s", res.Out.Schema(), in.out))
 			res.Out.Release()
 			res.Out = nil
