@@ -34,14 +34,14 @@ func FileSHA256(path string) (string, error) {
 }
 
 // verify checks the file at path against the hex SHA-256 want.
-func verify(path, want string) ([]byte, error) {
+func verify(path, want string) error {
 	got, err := FileSHA256(path)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	want = strings.ToLower(strings.TrimSpace(want))
 	if got != want {
-		return nil, &ChecksumError{Path: path, Want: want, Got: got}
+		return &ChecksumError{Path: path, Want: want, Got: got}
 	}
-	return hex.DecodeString(got)
+	return nil
 }
