@@ -85,10 +85,10 @@ func Launch(ctx context.Context, bin Binary, opts LaunchOptions) (*Process, erro
 		// only this user can open, and that user could read the plugin's
 		// memory anyway. Mutual TLS would cost a key pair per launch and
 		// about a tenth of the throughput (docs/benchmarks-plugins.md).
-		SkipHostEnv:      true,
-		StartTimeout:     opts.StartTimeout,
-		GRPCDialOptions:  wire.GRPCDialOptions(0),
-		Logger:           newHCLogger(logger),
+		SkipHostEnv:     true,
+		StartTimeout:    opts.StartTimeout,
+		GRPCDialOptions: wire.GRPCDialOptions(0),
+		Logger:          newHCLogger(logger),
 	})
 	rpc, err := p.client.Client()
 	if err != nil {
