@@ -19,7 +19,9 @@ import (
 func Pipe(plugins []sdk.Plugin, srv ServerOptions, cli ClientOptions) (client *Client, stop func(), err error) {
 	srv.defaults()
 	lis := bufconn.Listen(1 << 20)
-	s := grpc.NewServer(GRPCServerOptions(srv.MaxMessageBytes)...)
+	// WaitForHandlers: stopping returns only once every call has returned,
+	// so that leak checks after it see everything released.
+	s := grpc.NewServer(append(GRPCServerOptions(srv.MaxMessageBytes), grpc.WaitForHandlers(true))...)
 	pb.RegisterPluginServer(s, NewServer(plugins, srv))
 	served := make(chan struct{})
 	go func() {
