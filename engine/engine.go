@@ -39,6 +39,8 @@ type Engine struct {
 	registry *registry.Registry
 	logger   *slog.Logger
 	alloc    memory.Allocator
+	// hangTimeout is how long an external plugin may stop answering.
+	hangTimeout time.Duration
 }
 
 // Option configures an Engine.
@@ -144,10 +146,11 @@ type ValidateOptions struct {
 // expression against the schema it will see. Mistakes are returned as a
 // *Diagnostics error.
 func (p *Pipeline) Validate(ctx context.Context, opts ValidateOptions) error {
-	pl, err := p.plan(ctx, !opts.Online)
+	pl, stop, err := p.plan(ctx, !opts.Online)
 	if err != nil {
 		return err
 	}
+	defer stop()
 	return p.redactor.Error(pl.Close(ctx))
 }
 
@@ -174,10 +177,11 @@ type RetryPolicy = runtime.RetryPolicy
 // was written. Configuration mistakes are returned as a *Diagnostics error,
 // before any data moves.
 func (p *Pipeline) Run(ctx context.Context, opts RunOptions) (Stats, error) {
-	pl, err := p.plan(ctx, false)
+	pl, stop, err := p.plan(ctx, false)
 	if err != nil {
 		return Stats{Status: StatusFailed, Error: err.Error()}, err
 	}
+	defer stop()
 	stats, runErr := runtime.Run(ctx, pl, runtime.Options{
 		Allocator:        p.engine.alloc,
 		Logger:           p.logger(),
@@ -194,18 +198,26 @@ func (p *Pipeline) Run(ctx context.Context, opts RunOptions) (Stats, error) {
 	return stats, runErr
 }
 
-func (p *Pipeline) plan(ctx context.Context, offline bool) (*plan.Plan, error) {
-	pl, diags := plan.New(ctx, p.config, plan.Options{
-		Registry:  p.engine.registry,
+// plan configures and opens the pipeline's plugins, starting its external
+// plugin binaries; stop kills them once the plan is closed.
+func (p *Pipeline) plan(ctx context.Context, offline bool) (pl *plan.Plan, stop func(), err error) {
+	reg, stop, diags := p.registry(ctx)
+	if err := p.diagnostics(diags); err != nil {
+		stop()
+		return nil, nil, err
+	}
+	pl, diags = plan.New(ctx, p.config, plan.Options{
+		Registry:  reg,
 		Offline:   offline,
 		Logger:    p.logger(),
 		Allocator: p.engine.alloc,
 		Redactor:  p.redactor,
 	})
 	if err := p.diagnostics(diags); err != nil {
-		return nil, err
+		stop()
+		return nil, nil, err
 	}
-	return pl, nil
+	return pl, stop, nil
 }
 
 func (p *Pipeline) logger() *slog.Logger {

@@ -4,8 +4,8 @@
 //
 //	sluice run <file|dir> [--var name=value]… [--var-file path]… [--json]
 //	sluice validate <file|dir> [--online] [--var …]
-//	sluice plugins list
-//	sluice plugins describe <name>
+//	sluice plugins list [--pipeline <file|dir>]
+//	sluice plugins describe <name> [--pipeline <file|dir>]
 //	sluice functions
 //	sluice emulator dynamics [flags]
 //	sluice version
@@ -125,7 +125,8 @@ func (c *cli) usage() {
 Usage:
   sluice run <file|dir>            run a pipeline and print a summary
   sluice validate <file|dir>       check a pipeline without moving data
-  sluice plugins list              list the available plugins
+  sluice plugins list              list the available plugins (--pipeline adds
+                                   the external plugins a pipeline declares)
   sluice plugins describe <name>   show a plugin's configuration
   sluice functions                 list the functions of row expressions
   sluice emulator dynamics         run a local Dataverse Web API emulator

@@ -4,53 +4,112 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/sluicedata/sluice/engine"
 	"github.com/sluicedata/sluice/sdk"
 )
 
 func (c *cli) pluginsCmd(args []string) error {
 	if len(args) == 0 {
-		return usageError("usage: sluice plugins list | sluice plugins describe <name>")
+		return usageError("usage: sluice plugins list [--pipeline <file|dir>] | sluice plugins describe <name> [--pipeline <file|dir>]")
+	}
+	sub := args[0]
+	fs := newFlags("plugins "+sub, "plugins "+sub+" [<name>] [--pipeline <file|dir>]", c.stderr)
+	var in inputFlags
+	in.register(fs)
+	pipeline := fs.String("pipeline", "", "also list the external plugins that the pipeline's plugin blocks declare (their binaries are started to ask them)")
+	pos, err := parse(fs, args[1:])
+	if err != nil {
+		return err
 	}
 	eng, err := c.newEngine(slog.LevelWarn)
 	if err != nil {
 		return err
 	}
-	switch args[0] {
+	plugins, err := c.allPlugins(eng, *pipeline, in)
+	if err != nil {
+		return err
+	}
+	switch sub {
 	case "list":
+		if len(pos) != 0 {
+			return usageError("usage: sluice plugins list [--pipeline <file|dir>]")
+		}
 		tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "KIND\tNAME\tVERSION\tSUMMARY")
-		for _, p := range eng.Plugins() {
+		fmt.Fprintln(tw, "KIND\tNAME\tVERSION\tFROM\tSUMMARY")
+		for _, p := range plugins {
 			info := p.Info()
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", p.Kind(), info.Name, info.Version, info.Summary)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", p.Kind(), info.Name, info.Version, p.from, info.Summary)
 		}
 		return tw.Flush()
 	case "describe":
-		if len(args) != 2 {
+		if len(pos) != 1 {
 			return usageError("usage: sluice plugins describe <name>, or <kind>/<name> such as sink/csv")
 		}
-		kind, name, hasKind := strings.Cut(args[1], "/")
+		kind, name, hasKind := strings.Cut(pos[0], "/")
 		if !hasKind {
-			kind, name = "", args[1]
+			kind, name = "", pos[0]
 		}
 		found := false
-		for _, p := range eng.Plugins() {
+		for _, p := range plugins {
 			if p.Info().Name == name && (kind == "" || string(p.Kind()) == kind) {
 				if found {
 					fmt.Fprintln(c.stdout)
 				}
 				found = true
 				describe(c.stdout, p)
+				if p.from != "builtin" {
+					fmt.Fprintf(c.stdout, "\nServed by the external plugin %s.\n", p.from)
+				}
 			}
 		}
 		if !found {
-			return usageError("no plugin named %q; `sluice plugins list` shows them", args[1])
+			return usageError("no plugin named %q; `sluice plugins list` shows them", pos[0])
 		}
 		return nil
 	}
-	return usageError("unknown plugins subcommand %q: use list or describe", args[0])
+	return usageError("unknown plugins subcommand %q: use list or describe", sub)
+}
+
+// listed is a plugin and where it comes from: "builtin", or the plugin
+// block and binary that serve it.
+type listed struct {
+	sdk.Plugin
+	from string
+}
+
+// allPlugins returns the builtin plugins and, with a pipeline, the external
+// plugins its plugin blocks declare, in kind and name order.
+func (c *cli) allPlugins(eng *engine.Engine, pipeline string, in inputFlags) ([]listed, error) {
+	var out []listed
+	for _, p := range eng.Plugins() {
+		out = append(out, listed{p, "builtin"})
+	}
+	if pipeline == "" {
+		return out, nil
+	}
+	p, err := c.load(eng, pipeline, in.inputs())
+	if err != nil {
+		return nil, err
+	}
+	ext, err := p.ExternalPlugins(c.ctx)
+	if err != nil {
+		return nil, c.reportDiagnostics(err)
+	}
+	for _, e := range ext {
+		out = append(out, listed{e.Plugin, fmt.Sprintf("plugin %q (%s)", e.Block, e.Path)})
+	}
+	order := map[sdk.Kind]int{sdk.KindSource: 0, sdk.KindTransform: 1, sdk.KindSink: 2}
+	slices.SortStableFunc(out, func(a, b listed) int {
+		if d := order[a.Kind()] - order[b.Kind()]; d != 0 {
+			return d
+		}
+		return strings.Compare(a.Info().Name, b.Info().Name)
+	})
+	return out, nil
 }
 
 // describe prints a plugin's documentation: what it does, its configuration

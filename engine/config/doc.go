@@ -5,6 +5,7 @@
 //
 //	variable "name" { type, default, description, sensitive }
 //	locals { name = value … }
+//	plugin "name" { path = "./bin/sluice-plugin-x", sha256 = "…" }
 //	source    "<plugin>" "<name>" { … }
 //	transform "<plugin>" "<name>" { input = source.x … }
 //	sink      "<plugin>" "<name>" { input = transform.y … }

@@ -25,11 +25,14 @@ type Pipeline struct {
 	Locals    map[string]cty.Value
 	// Nodes are the source, transform and sink blocks in file order.
 	Nodes []*Node
+	// Plugins are the external plugin binaries the pipeline declares.
+	Plugins []*PluginBlock
 }
 
 var topSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 	{Type: "variable", LabelNames: []string{"name"}},
 	{Type: "locals"},
+	{Type: "plugin", LabelNames: []string{"name"}},
 	{Type: string(sdk.KindSource), LabelNames: []string{"plugin", "name"}},
 	{Type: string(sdk.KindTransform), LabelNames: []string{"plugin", "name"}},
 	{Type: string(sdk.KindSink), LabelNames: []string{"plugin", "name"}},
@@ -120,6 +123,7 @@ func Parse(sources map[string][]byte, in Inputs) (*Pipeline, hcl.Diagnostics) {
 	ctx := &hcl.EvalContext{Functions: funcs, Variables: map[string]cty.Value{"var": cty.ObjectVal(vars)}}
 	diags = append(diags, p.evalLocals(byType["locals"], ctx)...)
 	ctx.Variables["local"] = cty.ObjectVal(p.Locals)
+	diags = append(diags, p.decodePlugins(byType["plugin"], ctx)...)
 
 	seen := map[string]*Node{}
 	for _, b := range blocks {

@@ -44,6 +44,16 @@ func (r *Registry) Add(p sdk.Plugin) error {
 	return nil
 }
 
+// Clone returns a registry holding the same plugins, to which a pipeline
+// adds its external plugins without changing the engine's.
+func (r *Registry) Clone() *Registry {
+	c := &Registry{plugins: make(map[key]sdk.Plugin, len(r.plugins))}
+	for k, p := range r.plugins {
+		c.plugins[k] = p
+	}
+	return c
+}
+
 // Lookup returns the plugin of the given kind and name.
 func (r *Registry) Lookup(kind sdk.Kind, name string) (sdk.Plugin, bool) {
 	p, ok := r.plugins[key{kind, name}]

@@ -1,0 +1,18 @@
+// Command sluice-plugin-transforms serves Sluice's builtin transforms
+// (filter, map, select, dedupe) from a separate process. It exists to prove
+// that a plugin behaves the same either way — the end-to-end tests compare
+// a pipeline's output with its transforms in and out of process — and to
+// measure what the process boundary costs (docs/benchmarks-plugins.md).
+package main
+
+import (
+	"github.com/sluicedata/sluice/plugins/dedupe"
+	"github.com/sluicedata/sluice/plugins/filter"
+	"github.com/sluicedata/sluice/plugins/mapper"
+	"github.com/sluicedata/sluice/plugins/selectcols"
+	"github.com/sluicedata/sluice/sdk/serve"
+)
+
+func main() {
+	serve.Serve(filter.Transform, mapper.Transform, selectcols.Transform, dedupe.Transform)
+}

@@ -1,0 +1,182 @@
+package wire
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sluicedata/sluice/sdk"
+	"github.com/sluicedata/sluice/sdk/wire/internal/pb"
+)
+
+// remoteSink is a sink in a plugin process. Its writes share one stream;
+// up to the window (the sink's maximum writes in flight) are outstanding at
+// once, each answered with its per-row results.
+type remoteSink struct {
+	*remote
+	mu     sync.Mutex
+	stream *writeStream
+	seq    uint64
+	window chan struct{}
+	// maxInFlight is the most writes the sink allows at once: the engine
+	// never runs more.
+	maxInFlight int
+}
+
+type writeStream struct {
+	cancel  context.CancelFunc
+	stream  pb.Plugin_WriteClient
+	snd     *batchSender
+	mu      sync.Mutex
+	waiting map[uint64]chan writeReply
+	err     error // set when the stream broke
+	done    chan struct{}
+}
+
+type writeReply struct {
+	h   *pb.Batch
+	err error
+}
+
+func (s *remoteSink) Open(ctx context.Context, host sdk.Host, in *arrow.Schema) error {
+	_, err := s.open(ctx, host, in)
+	return err
+}
+
+func (s *remoteSink) Close(ctx context.Context) error {
+	s.mu.Lock()
+	ws := s.stream
+	s.stream = nil
+	s.mu.Unlock()
+	if ws != nil {
+		_ = ws.stream.CloseSend()
+		select {
+		case <-ws.done:
+		case <-ctx.Done():
+		}
+		ws.cancel()
+		<-ws.done
+	}
+	return s.close(ctx)
+}
+
+func (s *remoteSink) Write(ctx context.Context, rec arrow.RecordBatch) (sdk.WriteResult, error) {
+	ws, err := s.ensureStream(ctx)
+	if err != nil {
+		return sdk.WriteResult{}, err
+	}
+	select {
+	case s.window <- struct{}{}:
+		defer func() { <-s.window }()
+	case <-ctx.Done():
+		return sdk.WriteResult{}, context.Cause(ctx)
+	}
+	reply := make(chan writeReply, 1)
+	ws.mu.Lock()
+	if ws.err != nil {
+		ws.mu.Unlock()
+		return sdk.WriteResult{}, s.c.broken(ctx, ws.err)
+	}
+	s.mu.Lock()
+	s.seq++
+	seq := s.seq
+	s.mu.Unlock()
+	ws.waiting[seq] = reply
+	ws.mu.Unlock()
+	if err := ws.snd.send(&pb.Batch{Seq: seq}, rec); err != nil {
+		ws.fail(err)
+		return sdk.WriteResult{}, s.c.broken(ctx, err)
+	}
+	var r writeReply
+	select {
+	case r = <-reply:
+	case <-ctx.Done():
+		return sdk.WriteResult{}, context.Cause(ctx)
+	}
+	if r.err != nil {
+		return sdk.WriteResult{}, s.c.broken(ctx, r.err)
+	}
+	h := r.h
+	if h.Error != nil {
+		return sdk.WriteResult{}, decodeError(h.Error)
+	}
+	return sdk.WriteResult{
+		Rejects: decodeRowErrors(h.Rejects), Skipped: int(h.Skipped), Deduplicated: int(h.Deduplicated),
+		Created: int(h.Created), Updated: int(h.Updated), Unchanged: int(h.Unchanged), Deleted: int(h.Deleted),
+	}, nil
+}
+
+// ensureStream opens the write stream at the first Write, with a window
+// that the engine's concurrency never exceeds.
+func (s *remoteSink) ensureStream(ctx context.Context) (*writeStream, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.host == nil {
+		return nil, fmt.Errorf("Write called before Open")
+	}
+	if s.stream != nil {
+		return s.stream, nil
+	}
+	window := max(1, s.maxInFlight)
+	sctx, cancel := context.WithCancel(context.Background())
+	stream, err := s.c.rpc.Write(sctx)
+	if err != nil {
+		cancel()
+		return nil, s.c.broken(ctx, err)
+	}
+	if err := stream.Send(&pb.Msg{Body: &pb.Msg_Start{Start: &pb.Start{Instance: s.id, Window: uint32(window)}}}); err != nil {
+		cancel()
+		return nil, s.c.broken(ctx, err)
+	}
+	ws := &writeStream{
+		cancel: cancel, stream: stream, snd: newBatchSender(stream, splitLimit(s.c.opts.MaxMessageBytes)),
+		waiting: map[uint64]chan writeReply{}, done: make(chan struct{}),
+	}
+	if s.window == nil {
+		s.window = make(chan struct{}, window)
+	}
+	go ws.receive()
+	s.stream = ws
+	return ws, nil
+}
+
+// receive hands each result to the Write waiting for it.
+func (ws *writeStream) receive() {
+	defer close(ws.done)
+	for {
+		m, err := ws.stream.Recv()
+		if err != nil {
+			ws.fail(err)
+			return
+		}
+		h := m.GetBatch()
+		if h == nil {
+			ws.fail(fmt.Errorf("%w: expected a write result", errProtocol))
+			return
+		}
+		ws.mu.Lock()
+		reply, ok := ws.waiting[h.Seq]
+		delete(ws.waiting, h.Seq)
+		ws.mu.Unlock()
+		if !ok {
+			ws.fail(fmt.Errorf("%w: a result for write %d, which is not in flight", errProtocol, h.Seq))
+			return
+		}
+		reply <- writeReply{h: h}
+	}
+}
+
+// fail ends every write in flight with err.
+func (ws *writeStream) fail(err error) {
+	ws.mu.Lock()
+	defer ws.mu.Unlock()
+	if ws.err == nil {
+		ws.err = err
+	}
+	for seq, reply := range ws.waiting {
+		reply <- writeReply{err: ws.err}
+		delete(ws.waiting, seq)
+	}
+}

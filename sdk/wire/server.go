@@ -1,0 +1,218 @@
+package wire
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/sluicedata/sluice/sdk"
+	"github.com/sluicedata/sluice/sdk/wire/internal/pb"
+)
+
+// ServerOptions configure the plugin side.
+type ServerOptions struct {
+	// Logger receives the plugins' logs. In a plugin process it writes to
+	// stderr, which go-plugin forwards to the engine's log.
+	Logger *slog.Logger
+	// Allocator allocates the plugins' Arrow memory; tests pass a checked
+	// allocator.
+	Allocator memory.Allocator
+	// MaxMessageBytes is the size above which batches are split. Default
+	// DefaultMaxMessageBytes.
+	MaxMessageBytes int
+}
+
+func (o *ServerOptions) defaults() {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Allocator == nil {
+		o.Allocator = memory.NewGoAllocator()
+	}
+	if o.MaxMessageBytes <= 0 {
+		o.MaxMessageBytes = DefaultMaxMessageBytes
+	}
+}
+
+// Server serves plugins over the wire protocol: the plugin side of it.
+type Server struct {
+	pb.UnimplementedPluginServer
+	opts    ServerOptions
+	plugins []sdk.Plugin
+
+	mu        sync.Mutex
+	next      uint64
+	instances map[uint64]*instance
+}
+
+// instance is a plugin instance the engine built with New.
+type instance struct {
+	id     uint64
+	plugin sdk.Plugin
+	host   *serverHost
+	source sdk.Source
+	tr     sdk.Transform
+	sink   sdk.Sink
+	// out is the schema of the batches the instance emits or returns.
+	out *arrow.Schema
+}
+
+// NewServer returns a server for plugins.
+func NewServer(plugins []sdk.Plugin, opts ServerOptions) *Server {
+	opts.defaults()
+	return &Server{opts: opts, plugins: plugins, instances: map[uint64]*instance{}}
+}
+
+// Describe lists the plugins served.
+func (s *Server) Describe(context.Context, *pb.DescribeRequest) (*pb.Catalog, error) {
+	c := &pb.Catalog{Protocol: ProtocolVersion}
+	for _, p := range s.plugins {
+		info, err := json.Marshal(p.Info())
+		if err != nil {
+			return nil, err
+		}
+		schema, err := json.Marshal(p.Schema())
+		if err != nil {
+			return nil, err
+		}
+		c.Plugins = append(c.Plugins, &pb.PluginSpec{Kind: string(p.Kind()), InfoJson: info, SchemaJson: schema})
+	}
+	return c, nil
+}
+
+// New builds an instance.
+func (s *Server) New(ctx context.Context, req *pb.NewRequest) (*pb.NewResponse, error) {
+	var plugin sdk.Plugin
+	for _, p := range s.plugins {
+		if string(p.Kind()) == req.Kind && p.Info().Name == req.Name {
+			plugin = p
+		}
+	}
+	if plugin == nil {
+		return &pb.NewResponse{Error: encodeError(fmt.Errorf("this process serves no %s plugin %q", req.Kind, req.Name))}, nil
+	}
+	cfg, err := decodeValue(req.Config)
+	if err != nil {
+		return &pb.NewResponse{Error: encodeError(err)}, nil
+	}
+	v, err := plugin.New(ctx, cfg)
+	if err != nil {
+		return &pb.NewResponse{Error: encodeError(err)}, nil
+	}
+	in := &instance{plugin: plugin}
+	switch x := v.(type) {
+	case sdk.Source:
+		in.source = x
+	case sdk.Transform:
+		in.tr = x
+	case sdk.Sink:
+		in.sink = x
+	default:
+		return &pb.NewResponse{Error: encodeError(fmt.Errorf("plugin %q built a %T, which is no source, transform or sink", req.Name, v))}, nil
+	}
+	s.mu.Lock()
+	s.next++
+	in.id = s.next
+	s.instances[in.id] = in
+	s.mu.Unlock()
+	_, flusher := v.(sdk.Flusher)
+	_, reporter := v.(sdk.MemoryReporter)
+	return &pb.NewResponse{Instance: in.id, Flusher: flusher, MemoryReporter: reporter}, nil
+}
+
+func (s *Server) instance(id uint64) (*instance, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	in, ok := s.instances[id]
+	if !ok {
+		return nil, fmt.Errorf("%w: no instance %d", errProtocol, id)
+	}
+	return in, nil
+}
+
+// Open opens an instance with its input schema.
+func (s *Server) Open(ctx context.Context, req *pb.OpenRequest) (*pb.OpenResponse, error) {
+	in, err := s.instance(req.Instance)
+	if err != nil {
+		return nil, err
+	}
+	inSchema, err := decodeSchema(req.InSchema)
+	if err != nil {
+		return nil, err
+	}
+	in.host = &serverHost{
+		logger:  s.opts.Logger.With(slog.String("plugin", in.plugin.Info().Name), slog.Uint64("instance", in.id)),
+		alloc:   s.opts.Allocator,
+		offline: req.Offline,
+	}
+	var out *arrow.Schema
+	switch {
+	case in.source != nil:
+		out, err = in.source.Open(ctx, in.host)
+	case in.tr != nil:
+		out, err = in.tr.Open(ctx, in.host, inSchema)
+	default:
+		err = in.sink.Open(ctx, in.host, inSchema)
+	}
+	if err != nil {
+		return &pb.OpenResponse{Error: encodeError(err)}, nil
+	}
+	in.out = out
+	b, err := encodeSchema(out)
+	if err != nil {
+		return nil, err
+	}
+	return &pb.OpenResponse{OutSchema: b}, nil
+}
+
+// Close closes an instance. Closing it again calls the plugin's Close
+// again, as the engine would in-process.
+func (s *Server) Close(ctx context.Context, req *pb.InstanceRef) (*pb.CloseResponse, error) {
+	in, err := s.instance(req.Instance)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case in.source != nil:
+		err = in.source.Close(ctx)
+	case in.tr != nil:
+		err = in.tr.Close(ctx)
+	default:
+		err = in.sink.Close(ctx)
+	}
+	return &pb.CloseResponse{Error: encodeError(err)}, nil
+}
+
+// MemoryHeld reports what a MemoryReporter holds.
+func (s *Server) MemoryHeld(_ context.Context, req *pb.InstanceRef) (*pb.MemoryHeldResponse, error) {
+	in, err := s.instance(req.Instance)
+	if err != nil {
+		return nil, err
+	}
+	var v any = in.tr
+	if in.sink != nil {
+		v = in.sink
+	} else if in.source != nil {
+		v = in.source
+	}
+	if r, ok := v.(sdk.MemoryReporter); ok {
+		return &pb.MemoryHeldResponse{Bytes: r.MemoryHeld()}, nil
+	}
+	return &pb.MemoryHeldResponse{}, nil
+}
+
+// serverHost is the Host a plugin gets in its own process.
+type serverHost struct {
+	logger  *slog.Logger
+	alloc   memory.Allocator
+	offline bool
+}
+
+func (h *serverHost) Logger() *slog.Logger        { return h.logger }
+func (h *serverHost) Allocator() memory.Allocator { return h.alloc }
+func (h *serverHost) Offline() bool               { return h.offline }

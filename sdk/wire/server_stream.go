@@ -1,0 +1,257 @@
+package wire
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+
+	"github.com/sluicedata/sluice/sdk"
+	"github.com/sluicedata/sluice/sdk/wire/internal/pb"
+)
+
+type serverStream interface {
+	msgSender
+	msgReceiver
+	Context() context.Context
+}
+
+// start reads the Start message that opens every data stream.
+func (s *Server) start(stream serverStream) (*instance, *pb.Start, error) {
+	m, err := stream.Recv()
+	if err != nil {
+		return nil, nil, err
+	}
+	st := m.GetStart()
+	if st == nil {
+		return nil, nil, fmt.Errorf("%w: a data stream must open with Start", errProtocol)
+	}
+	in, err := s.instance(st.Instance)
+	if err != nil {
+		return nil, nil, err
+	}
+	if in.host == nil {
+		return nil, nil, fmt.Errorf("%w: instance %d is not open", errProtocol, st.Instance)
+	}
+	return in, st, nil
+}
+
+// Read runs a source's Read, sending its batches as the engine grants
+// credit.
+func (s *Server) Read(stream pb.Plugin_ReadServer) error {
+	in, st, err := s.start(stream)
+	if err != nil {
+		return err
+	}
+	if in.source == nil {
+		return fmt.Errorf("%w: instance %d is not a source", errProtocol, in.id)
+	}
+	ctx, cancel := context.WithCancelCause(stream.Context())
+	defer cancel(nil)
+	window := max(int(st.Window), 1)
+	em := &serverEmitter{
+		snd:     newBatchSender(stream, splitLimit(s.opts.MaxMessageBytes)),
+		credits: make(chan struct{}, window),
+		schema:  in.out,
+	}
+	for range window {
+		em.credits <- struct{}{}
+	}
+	// Credits arrive while Read runs; the end of the stream from the
+	// engine's side stops Read.
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			m, err := stream.Recv()
+			if err != nil {
+				if err == io.EOF {
+					err = context.Canceled
+				}
+				cancel(err)
+				return
+			}
+			c := m.GetCredit()
+			if c == nil {
+				cancel(fmt.Errorf("%w: expected Credit during Read", errProtocol))
+				return
+			}
+			for range c.N {
+				select {
+				case em.credits <- struct{}{}:
+				default:
+					cancel(fmt.Errorf("%w: credit beyond the window", errProtocol))
+					return
+				}
+			}
+		}
+	}()
+	var from sdk.Checkpoint
+	if st.HasCheckpoint {
+		from = checkpoint(st.Checkpoint)
+	}
+	readErr := in.source.Read(ctx, from, em)
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause // a protocol error: the engine misbehaved
+	}
+	err = em.snd.sendMsg(&pb.Msg{Body: &pb.Msg_End{End: &pb.End{Error: encodeError(readErr)}}})
+	cancel(nil)
+	wg.Wait()
+	return err
+}
+
+// serverEmitter sends a source's batches, each once it holds a credit.
+type serverEmitter struct {
+	snd     *batchSender
+	credits chan struct{}
+	seq     uint64
+	schema  *arrow.Schema
+}
+
+func (e *serverEmitter) Emit(ctx context.Context, b sdk.Batch) error {
+	if b.Record == nil {
+		return fmt.Errorf("emitted a batch without a record")
+	}
+	select {
+	case <-e.credits:
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+	e.seq++
+	h := &pb.Batch{Seq: e.seq, Rejects: encodeRowErrors(b.Rejects), Checkpoint: b.Checkpoint, HasCheckpoint: b.Checkpoint != nil}
+	if err := e.snd.send(h, b.Record); err != nil {
+		return fmt.Errorf("sending a batch to the engine: %w", err)
+	}
+	return nil
+}
+
+// Process runs a transform's Process and Flush calls, one at a time, in
+// the order the engine sends them.
+func (s *Server) Process(stream pb.Plugin_ProcessServer) error {
+	in, _, err := s.start(stream)
+	if err != nil {
+		return err
+	}
+	if in.tr == nil {
+		return fmt.Errorf("%w: instance %d is not a transform", errProtocol, in.id)
+	}
+	ctx := stream.Context()
+	rcv := newBatchReceiver(stream, s.opts.Allocator)
+	defer rcv.release()
+	snd := newBatchSender(stream, splitLimit(s.opts.MaxMessageBytes))
+	for {
+		m, err := rcv.next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		h := m.GetBatch()
+		if h == nil {
+			return fmt.Errorf("%w: expected a Batch", errProtocol)
+		}
+		var res sdk.Result
+		if h.Flush {
+			f, ok := in.tr.(sdk.Flusher)
+			if !ok {
+				return fmt.Errorf("%w: the transform does not flush", errProtocol)
+			}
+			res, err = f.Flush(ctx)
+		} else {
+			rec, rerr := rcv.records(h)
+			if rerr != nil {
+				return rerr
+			}
+			if rec == nil {
+				return fmt.Errorf("%w: a Process call without a batch", errProtocol)
+			}
+			res, err = in.tr.Process(ctx, rec)
+			rec.Release()
+		}
+		out := &pb.Batch{Seq: h.Seq, Flush: h.Flush, Rejects: encodeRowErrors(res.Rejects), Filtered: int64(res.Filtered), Deduplicated: int64(res.Deduplicated), Error: encodeError(err)}
+		if res.Out != nil && res.Out.NumRows() == 0 {
+			// No rows: the engine treats it as no batch, so send none.
+			res.Out.Release()
+			res.Out = nil
+		}
+		if res.Out != nil && !res.Out.Schema().Equal(in.out) {
+			out.Error = encodeError(fmt.Errorf("returned a batch whose schema differs from the one Open reported:\n%s\nwant:\n%s", res.Out.Schema(), in.out))
+			res.Out.Release()
+			res.Out = nil
+		}
+		err = snd.send(out, res.Out)
+		if res.Out != nil {
+			res.Out.Release()
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// Write runs a sink's Write calls, up to the window at once.
+func (s *Server) Write(stream pb.Plugin_WriteServer) error {
+	in, st, err := s.start(stream)
+	if err != nil {
+		return err
+	}
+	if in.sink == nil {
+		return fmt.Errorf("%w: instance %d is not a sink", errProtocol, in.id)
+	}
+	ctx := stream.Context()
+	rcv := newBatchReceiver(stream, s.opts.Allocator)
+	defer rcv.release()
+	snd := newBatchSender(stream, splitLimit(s.opts.MaxMessageBytes))
+	slots := make(chan struct{}, max(int(st.Window), 1))
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	for {
+		m, err := rcv.next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		h := m.GetBatch()
+		if h == nil {
+			return fmt.Errorf("%w: expected a Batch", errProtocol)
+		}
+		rec, err := rcv.records(h)
+		if err != nil {
+			return err
+		}
+		if rec == nil {
+			return fmt.Errorf("%w: a Write call without a batch", errProtocol)
+		}
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { <-slots }()
+			res, err := in.sink.Write(ctx, rec)
+			rec.Release()
+			out := &pb.Batch{
+				Seq: h.Seq, Rejects: encodeRowErrors(res.Rejects), Skipped: int64(res.Skipped), Deduplicated: int64(res.Deduplicated),
+				Created: int64(res.Created), Updated: int64(res.Updated), Unchanged: int64(res.Unchanged), Deleted: int64(res.Deleted),
+				Error: encodeError(err),
+			}
+			// A failed send means the engine is gone; its side reports it.
+			_ = snd.send(out, nil)
+		}()
+	}
+}
+
+// checkpoint restores a checkpoint that was set: an empty one is not nil,
+// which would mean "none", though protobuf decodes empty bytes as nil.
+func checkpoint(b []byte) sdk.Checkpoint {
+	if b == nil {
+		return sdk.Checkpoint{}
+	}
+	return sdk.Checkpoint(b)
+}
