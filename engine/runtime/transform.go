@@ -68,6 +68,7 @@ func (n *node) flush(r *run, flusher sdk.Flusher, held []*ticket) {
 		n.send(r, derive(res.Out, held))
 	}
 }
+
 // account counts a transform's result, routes its rejected rows and sends its
 // output downstream with the tickets of the rows it came from. It reports
 // false, having failed the run, when the result breaks the contract.
@@ -112,4 +113,3 @@ func (n *node) account(r *run, env *envelope, res sdk.Result, holds bool, held *
 	n.send(r, out)
 	return true
 }
-
