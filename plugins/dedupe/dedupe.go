@@ -15,12 +15,7 @@ package dedupe
 
 import (
 	"context"
-	"fmt"
-	"slices"
-	"strconv"
-	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -74,28 +69,13 @@ type dedupe struct {
 	mem  memory.Allocator
 	eval *rowexpr.Evaluator
 
-	// seen holds the keys met so far, for keep = first.
-	seen map[string]struct{}
+	// seen holds the keys met so far, for keep = first; hold the winners,
+	// for the other modes.
+	seen   map[keyHash]struct{}
+	hasher keyHasher
+	hold   *holder
 
-	// For the other modes: the held batches, the current winner of each key
-	// and of each keyless row, and how many winners each batch still holds.
-	held    []arrow.RecordBatch
-	winners []winner
-	byKey   map[string]int
-	live    []int
-
-	keyBytes int64
 	heldSize atomic.Int64
-
-	// flushRows lists the winning rows of each held batch once Flush has
-	// started; flushNext is the next batch to emit.
-	flushRows [][]int
-	flushNext int
-}
-
-type winner struct {
-	batch, row int
-	order      any
 }
 
 func (d *dedupe) Open(_ context.Context, host sdk.Host, in *arrow.Schema) (*arrow.Schema, error) {
@@ -118,16 +98,25 @@ func (d *dedupe) Open(_ context.Context, host sdk.Host, in *arrow.Schema) (*arro
 		return nil, diags
 	}
 	d.eval = rowexpr.NewEvaluator(progs...)
-	d.seen = map[string]struct{}{}
-	d.byKey = map[string]int{}
+	if d.cfg.Keep == "first" {
+		d.seen, d.hasher = map[keyHash]struct{}{}, newKeyHasher()
+	} else {
+		var order *orderColumn
+		if len(progs) > 1 {
+			order = newOrderColumn(progs[1].Type())
+		}
+		d.hold = newHolder(d.cfg.Keep, order)
+	}
 	return in, nil
 }
 
 func (d *dedupe) Process(ctx context.Context, in arrow.RecordBatch) (sdk.Result, error) {
-	if d.cfg.Keep == "first" {
+	if d.hold == nil {
 		return d.first(ctx, in)
 	}
-	return d.hold(in)
+	res := d.hold.add(in, d.eval)
+	d.heldSize.Store(d.hold.bytes())
+	return res, nil
 }
 
 // first passes on the rows whose key is new.
@@ -135,19 +124,16 @@ func (d *dedupe) first(ctx context.Context, in arrow.RecordBatch) (sdk.Result, e
 	var res sdk.Result
 	keep := make([]int, 0, in.NumRows())
 	res.Rejects = d.eval.Rows(in, func(row int, results []any) {
-		key, ok := keyString(results[0])
-		if ok {
+		if key, ok := d.hasher.hash(results[0]); ok {
 			if _, dup := d.seen[key]; dup {
 				res.Deduplicated++
 				return
 			}
-			key = strings.Clone(key)
 			d.seen[key] = struct{}{}
-			d.keyBytes += int64(len(key))
 		}
 		keep = append(keep, row)
 	})
-	d.heldSize.Store(d.keyBytes + int64(len(d.seen))*mapEntryBytes)
+	d.heldSize.Store(int64(len(d.seen)) * keyEntryBytes)
 	if len(keep) == 0 {
 		return res, nil
 	}
@@ -164,228 +150,23 @@ func (d *dedupe) first(ctx context.Context, in arrow.RecordBatch) (sdk.Result, e
 	return res, nil
 }
 
-// hold keeps in and updates the winners; every row it collapses is counted
-// now, the winners when Flush emits them.
-func (d *dedupe) hold(in arrow.RecordBatch) (sdk.Result, error) {
-	var res sdk.Result
-	in.Retain()
-	bi := len(d.held)
-	d.held = append(d.held, in)
-	d.live = append(d.live, 0)
-	res.Rejects = d.eval.Rows(in, func(row int, results []any) {
-		var order any
-		if len(results) > 1 {
-			order = ownValue(results[1])
-		}
-		w := winner{batch: bi, row: row, order: order}
-		key, ok := keyString(results[0])
-		if !ok {
-			d.winners = append(d.winners, w)
-			d.live[bi]++
-			return
-		}
-		i, seen := d.byKey[key]
-		if !seen {
-			key = strings.Clone(key)
-			d.keyBytes += int64(len(key))
-			d.byKey[key] = len(d.winners)
-			d.winners = append(d.winners, w)
-			d.live[bi]++
-			return
-		}
-		res.Deduplicated++
-		if d.beats(w, d.winners[i]) {
-			if prev := d.winners[i].batch; prev != bi {
-				d.drop(prev)
-			} else {
-				d.live[bi]--
-			}
-			d.winners[i] = w
-			d.live[bi]++
-		}
-	})
-	if d.live[bi] == 0 {
-		d.held[bi].Release()
-		d.held[bi] = nil
-	}
-	d.updateSize()
-	return res, nil
-}
-
-// beats reports whether a later row w replaces the current winner.
-func (d *dedupe) beats(w, cur winner) bool {
-	switch d.cfg.Keep {
-	case "last":
-		return true
-	case "greatest":
-		return compare(w.order, cur.order) > 0
-	default:
-		return compare(w.order, cur.order) < 0
-	}
-}
-
-// drop notes that an earlier batch bi lost a winner, releasing it when it
-// holds none.
-func (d *dedupe) drop(bi int) {
-	d.live[bi]--
-	if d.live[bi] <= 0 && d.held[bi] != nil {
-		d.held[bi].Release()
-		d.held[bi] = nil
-	}
-}
-
-func (d *dedupe) updateSize() {
-	var size int64
-	for _, b := range d.held {
-		if b != nil {
-			size += batches.Size(b)
-		}
-	}
-	size += d.keyBytes + int64(len(d.byKey))*mapEntryBytes + int64(len(d.winners))*winnerBytes
-	d.heldSize.Store(size)
-}
-
-// Rough per-entry overheads, for the memory report.
-const (
-	mapEntryBytes = 48
-	winnerBytes   = 40
-)
-
 // Flush emits the winners, in input order, one held batch at a time, so
 // that what it emits can be written and released while it goes on.
 func (d *dedupe) Flush(ctx context.Context) (sdk.Result, error) {
-	if d.cfg.Keep == "first" {
+	if d.hold == nil {
 		return sdk.Result{}, nil
 	}
-	if d.flushRows == nil {
-		d.flushRows = make([][]int, len(d.held))
-		for _, w := range d.winners {
-			d.flushRows[w.batch] = append(d.flushRows[w.batch], w.row)
-		}
-		d.winners, d.byKey = nil, map[string]int{}
-	}
-	for ; d.flushNext < len(d.held); d.flushNext++ {
-		bi, rows := d.flushNext, d.flushRows[d.flushNext]
-		if len(rows) == 0 {
-			continue
-		}
-		slices.Sort(rows)
-		var out arrow.RecordBatch
-		if len(rows) == int(d.held[bi].NumRows()) {
-			out = d.held[bi]
-			out.Retain()
-		} else {
-			var err error
-			if out, err = batches.Take(ctx, d.mem, d.held[bi], rows); err != nil {
-				return sdk.Result{}, err
-			}
-		}
-		d.held[bi].Release()
-		d.held[bi] = nil
-		d.flushNext++
-		d.updateSize()
-		return sdk.Result{Out: out}, nil
-	}
-	d.heldSize.Store(0)
-	return sdk.Result{}, nil
+	out, err := d.hold.next(ctx, d.mem)
+	d.heldSize.Store(d.hold.bytes())
+	return sdk.Result{Out: out}, err
 }
 
 // MemoryHeld reports the bytes of rows and keys held.
 func (d *dedupe) MemoryHeld() int64 { return d.heldSize.Load() }
 
 func (d *dedupe) Close(context.Context) error {
-	for i, b := range d.held {
-		if b != nil {
-			b.Release()
-			d.held[i] = nil
-		}
+	if d.hold != nil {
+		d.hold.close()
 	}
 	return nil
-}
-
-// keyString turns a key value into a map key; ok is false for a key that
-// identifies nothing (null or empty).
-func keyString(v any) (string, bool) {
-	switch k := v.(type) {
-	case nil:
-		return "", false
-	case string:
-		return k, k != ""
-	case int:
-		return strconv.Itoa(k), true
-	case float64:
-		return strconv.FormatFloat(k, 'g', -1, 64), true
-	case bool:
-		return strconv.FormatBool(k), true
-	case time.Time:
-		return k.UTC().Format(time.RFC3339Nano), true
-	}
-	return fmt.Sprint(v), true
-}
-
-// ownValue copies a string, which may point into an Arrow buffer, so that it
-// outlives the batch.
-func ownValue(v any) any {
-	if s, ok := v.(string); ok {
-		return strings.Clone(s)
-	}
-	return v
-}
-
-// compare orders two values of an order expression; null is least.
-func compare(a, b any) int {
-	switch {
-	case a == nil && b == nil:
-		return 0
-	case a == nil:
-		return -1
-	case b == nil:
-		return 1
-	}
-	switch x := a.(type) {
-	case int:
-		if y, ok := b.(int); ok {
-			return cmpOrdered(x, y)
-		}
-		if y, ok := b.(float64); ok {
-			return cmpOrdered(float64(x), y)
-		}
-	case float64:
-		if y, ok := b.(float64); ok {
-			return cmpOrdered(x, y)
-		}
-		if y, ok := b.(int); ok {
-			return cmpOrdered(x, float64(y))
-		}
-	case string:
-		if y, ok := b.(string); ok {
-			return strings.Compare(x, y)
-		}
-	case time.Time:
-		if y, ok := b.(time.Time); ok {
-			return x.Compare(y)
-		}
-	case bool:
-		if y, ok := b.(bool); ok {
-			return cmpOrdered(boolInt(x), boolInt(y))
-		}
-	}
-	return strings.Compare(fmt.Sprint(a), fmt.Sprint(b))
-}
-
-func cmpOrdered[T int | float64](a, b T) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
