@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -95,12 +96,17 @@ type Pipeline struct {
 	engine   *Engine
 	config   *config.Pipeline
 	redactor *redact.Redactor
-	warnings hcl.Diagnostics
+	// loadDiags are the mistakes found while loading, reported with the
+	// planner's; warnings are those of the last Validate or Run.
+	loadDiags hcl.Diagnostics
+	warnings  hcl.Diagnostics
 }
 
 // Load reads the pipeline at path — a file, or a directory whose .hcl files
-// form one pipeline — and evaluates its variables. Mistakes are returned as
-// a *Diagnostics error.
+// form one pipeline — and evaluates its variables. It fails, with a
+// *Diagnostics error, only when the files cannot be read or parsed; every
+// other mistake is reported, together with those found in the plugins'
+// configuration, by Validate and Run, so that one pass reports them all.
 func (e *Engine) Load(path string, in Inputs) (*Pipeline, error) {
 	cfg, diags := config.Load(path, in)
 	return e.loaded(cfg, diags)
@@ -113,13 +119,11 @@ func (e *Engine) Parse(sources map[string][]byte, in Inputs) (*Pipeline, error) 
 }
 
 func (e *Engine) loaded(cfg *config.Pipeline, diags hcl.Diagnostics) (*Pipeline, error) {
-	p := &Pipeline{engine: e, config: cfg, redactor: redact.New()}
-	if cfg != nil {
-		p.redactor.Add(cfg.SensitiveValues()...)
+	p := &Pipeline{engine: e, config: cfg, redactor: redact.New(), loadDiags: diags}
+	if cfg == nil {
+		return nil, p.diagnostics(diags)
 	}
-	if err := p.diagnostics(diags); err != nil {
-		return nil, err
-	}
+	p.redactor.Add(cfg.SensitiveValues()...)
 	return p, nil
 }
 
@@ -201,8 +205,9 @@ func (p *Pipeline) Run(ctx context.Context, opts RunOptions) (Stats, error) {
 // plan configures and opens the pipeline's plugins, starting its external
 // plugin binaries; stop kills them once the plan is closed.
 func (p *Pipeline) plan(ctx context.Context, offline bool) (pl *plan.Plan, stop func(), err error) {
+	p.warnings = nil
 	reg, stop, diags := p.registry(ctx)
-	if err := p.diagnostics(diags); err != nil {
+	if err := p.diagnostics(append(slices.Clone(p.loadDiags), diags...)); err != nil && diags.HasErrors() {
 		stop()
 		return nil, nil, err
 	}
@@ -213,7 +218,11 @@ func (p *Pipeline) plan(ctx context.Context, offline bool) (pl *plan.Plan, stop 
 		Allocator: p.engine.alloc,
 		Redactor:  p.redactor,
 	})
-	if err := p.diagnostics(diags); err != nil {
+	p.warnings = nil
+	if err := p.diagnostics(append(slices.Clone(p.loadDiags), diags...)); err != nil {
+		if pl != nil {
+			pl.Close(context.WithoutCancel(ctx))
+		}
 		stop()
 		return nil, nil, err
 	}

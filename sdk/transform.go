@@ -17,7 +17,9 @@ import (
 type Transform interface {
 	// Open checks the configuration against the input schema — compiling
 	// expressions, resolving column names — and returns the output schema.
-	// Every batch Process returns must have exactly that schema.
+	// Every batch Process returns must have exactly that schema. When it
+	// returns an error, it may still return the output schema it would
+	// have, so that the nodes after it are checked too.
 	Open(ctx context.Context, host Host, in *arrow.Schema) (*arrow.Schema, error)
 	// Process handles one batch. It must not modify or release in.
 	Process(ctx context.Context, in arrow.RecordBatch) (Result, error)

@@ -86,7 +86,9 @@ func pipelineFiles(path string) (files []string, dir string, err error) {
 
 // Parse reads a pipeline from sources held in memory, keyed by file name; the
 // files are read in name order. Embedding programs use it to load pipelines
-// that are not on disk.
+// that are not on disk. When a file does not parse, it returns no pipeline;
+// otherwise it returns the pipeline with every mistake it found, so that the
+// planner can add its own and report them all at once.
 func Parse(sources map[string][]byte, in Inputs) (*Pipeline, hcl.Diagnostics) {
 	p := &Pipeline{Dir: ".", Files: map[string]*hcl.File{}, Variables: map[string]*Variable{}, Locals: map[string]cty.Value{}}
 	var diags hcl.Diagnostics
@@ -94,11 +96,16 @@ func Parse(sources map[string][]byte, in Inputs) (*Pipeline, hcl.Diagnostics) {
 	for _, name := range sortedKeys(sources) {
 		f, ds := hclsyntax.ParseConfig(sources[name], name, hcl.InitialPos)
 		diags = append(diags, ds...)
-		if f == nil {
-			continue
+		if f != nil {
+			p.Files[name] = f
 		}
-		p.Files[name] = f
-		content, ds := f.Body.Content(topSchema)
+	}
+	if diags.HasErrors() {
+		// A file that does not parse leaves nothing reliable to check.
+		return nil, diags
+	}
+	for _, name := range sortedKeys(sources) {
+		content, ds := p.Files[name].Body.Content(topSchema)
 		diags = append(diags, ds...)
 		blocks = append(blocks, content.Blocks...)
 	}

@@ -20,8 +20,10 @@ type Node struct {
 	DeclRange, PluginRange, NameRange hcl.Range
 
 	// Input is the node this one reads from: required for transforms and
-	// sinks, absent for sources.
-	Input *Ref
+	// sinks, absent for sources. BadInput says an input was written but is
+	// not a valid reference, a mistake already reported.
+	Input    *Ref
+	BadInput bool
 	// Rejects is the sink that receives this node's rejected rows, if any.
 	Rejects *Ref
 	// MaxRejects is how many rows the node may reject before the run stops,
@@ -93,7 +95,7 @@ func decodeNode(kind sdk.Kind, block *hcl.Block, ctx *hcl.EvalContext) (*Node, h
 		} else {
 			ref, ds := decodeRef(attr.Expr, sdk.KindSource, sdk.KindTransform)
 			diags = append(diags, ds...)
-			n.Input = ref
+			n.Input, n.BadInput = ref, ref == nil
 		}
 	} else if kind == sdk.KindTransform {
 		// A sink may lack an input when it receives rejected rows; the

@@ -67,7 +67,7 @@ func (pl *Plan) link(p *config.Pipeline) hcl.Diagnostics {
 				Detail:  fmt.Sprintf("%s receives rejected rows; a row it cannot write stops the run.", n.Address()),
 				Subject: c.Rejects.Range.Ptr(),
 			})
-		case c.Kind == sdk.KindSink && c.Input == nil && len(n.RejectsFrom) == 0:
+		case c.Kind == sdk.KindSink && c.Input == nil && !c.BadInput && len(n.RejectsFrom) == 0:
 			diags = append(diags, config.MissingInput(c))
 		case c.Kind != sdk.KindSink && len(n.Outputs) == 0 && len(diags) == 0:
 			diags = append(diags, &hcl.Diagnostic{

@@ -51,7 +51,11 @@ func (pl *Plan) open(ctx context.Context, opts Options) hcl.Diagnostics {
 			err = fmt.Errorf("plugin %q opened without reporting its output schema", n.Config.Plugin)
 		}
 		if err != nil {
-			n.Out = nil
+			// A transform may report its output schema along with its
+			// mistakes, so that the nodes after it are checked too.
+			if n.Transform == nil {
+				n.Out = nil
+			}
 			diags = append(diags, n.diagnostics(err)...)
 		}
 	}
@@ -64,7 +68,7 @@ func (n *Node) ready() bool {
 	if n.Source == nil && n.Transform == nil && n.Sink == nil {
 		return false
 	}
-	if n.Config.Input != nil && (n.Input == nil || !n.Input.opened || n.Input.Out == nil) {
+	if n.Kind() != sdk.KindSource && len(n.RejectsFrom) == 0 && (n.Input == nil || !n.Input.opened || n.Input.Out == nil) {
 		return false
 	}
 	for _, from := range n.RejectsFrom {

@@ -157,7 +157,9 @@ func (n *Node) configure(ctx context.Context, opts Options) hcl.Diagnostics {
 	schema := plugin.Schema()
 	value, ds := schema.DecodeBody(c.Body, c.EvalContext)
 	diags = append(diags, ds...)
-	if ds.HasErrors() {
+	if ds.HasErrors() || !value.IsWhollyKnown() {
+		// An unknown value comes from a variable whose mistake is already
+		// reported; building the plugin would only repeat it.
 		return diags
 	}
 	opts.Redactor.Add(sensitiveValues(schema, value)...)

@@ -49,7 +49,9 @@ type filter struct {
 func (f *filter) Open(_ context.Context, host sdk.Host, in *arrow.Schema) (*arrow.Schema, error) {
 	prog, err := rowexpr.Compile(f.where, in, rowexpr.AsBool())
 	if err != nil {
-		return nil, err
+		// The output schema is the input's whatever the condition says, so
+		// the nodes after this one can still be checked.
+		return in, err
 	}
 	f.eval = rowexpr.NewEvaluator(prog)
 	f.mem = host.Allocator()

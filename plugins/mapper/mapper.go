@@ -91,7 +91,10 @@ func (m *mapper) Open(_ context.Context, host sdk.Host, in *arrow.Schema) (*arro
 		c := col{arrow.Field{Name: name, Type: arrow.Null}, 0}
 		prog, err := rowexpr.Compile(m.cfg.Columns[name], in)
 		if err == nil {
-			c.field, err = prog.Field(name)
+			var f arrow.Field
+			if f, err = prog.Field(name); err == nil {
+				c.field = f
+			}
 		}
 		if err != nil {
 			diags = append(diags, sdk.AsDiagnostics(err)...)
@@ -145,7 +148,9 @@ func (m *mapper) Open(_ context.Context, host sdk.Host, in *arrow.Schema) (*arro
 		m.sources = append(m.sources, c.src)
 	}
 	if diags.HasErrors() {
-		return nil, diags
+		// The output schema, with a column whose expression is wrong typed
+		// as null, lets the nodes after this one be checked too.
+		return arrow.NewSchema(fields, nil), diags
 	}
 	m.eval = rowexpr.NewEvaluator(progs...)
 	m.out = arrow.NewSchema(fields, nil)

@@ -153,9 +153,10 @@ func (p *Program) Field(name string) (arrow.Field, error) {
 	if !ok {
 		return arrow.Field{}, sdk.Diagnostics{{
 			Severity: sdk.Error,
-			Summary:  fmt.Sprintf("Cannot store a value of type %s in a column", typeName(p.typ)),
-			Detail:   "Convert the result with string(…), int(…), float(…) or toJSON(…) so that its column type is known before the data is read.",
-			Path:     p.expr.Path,
+			Summary:  "Cannot tell the column type of this expression",
+			Detail: fmt.Sprintf("Its values are of %s. Convert the result with string(…), int(…), float(…) or toJSON(…) so that the column's type is known before the data is read.",
+				typeName(p.typ)),
+			Path: p.expr.Path,
 		}}
 	}
 	return arrow.Field{Name: name, Type: dt, Nullable: true}, nil
@@ -163,9 +164,9 @@ func (p *Program) Field(name string) (arrow.Field, error) {
 
 func typeName(t reflect.Type) string {
 	if t == nil || t.Kind() == reflect.Interface {
-		return "unknown type (it depends on the data)"
+		return "a type that depends on the data"
 	}
-	return t.String()
+	return "type " + t.String()
 }
 
 // compileDiagnostic turns an expr compile error into a diagnostic at the

@@ -1,0 +1,17 @@
+# Misspelled, missing and wrongly typed attributes.
+source "csv" "customers" {
+  paht      = "testdata/customers.csv"
+  delimiter = [","]
+}
+
+transform "filter" "active" {
+  input = source.customers
+}
+
+sink "jsonl" "out" {
+  input = transform.active
+  path  = "out/customers.jsonl"
+  batch {
+    rows = 0
+  }
+}

@@ -1,0 +1,4 @@
+# A directory of files is one pipeline: references cross files.
+source "csv" "customers" {
+  path = "testdata/customers.csv"
+}

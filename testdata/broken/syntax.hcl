@@ -1,0 +1,7 @@
+source "csv" "customers" {
+  path = "testdata/customers.csv"
+
+sink "jsonl" "out" {
+  input = source.customers
+  path  = "out/customers.jsonl"
+}
