@@ -35,8 +35,10 @@ bench: build ## time the benchmark pipelines on generated data (ROWS=1000000)
 	@mkdir -p $(BENCHDATA) out/bench
 	@test -f $(BENCHDATA)/segment-$(ROWS).csv || $(GO) run ./cmd/segmentgen --rows $(ROWS) --out $(BENCHDATA)/segment-$(ROWS).csv
 	@test -f $(BENCHDATA)/segment-$(BIGROWS).csv || $(GO) run ./cmd/segmentgen --rows $(BIGROWS) --out $(BENCHDATA)/segment-$(BIGROWS).csv
+	@$(GO) build -o $(BIN)/w1-handwritten ./testdata/bench/handwritten
 	@echo "== $(ROWS) rows"
 	@$(GO) run ./cmd/pipelinebench --sluice $(BIN)/sluice --rows $(ROWS) \
+		--cmd "w1-by-hand=$(BIN)/w1-handwritten $(BENCHDATA)/segment-$(ROWS).csv out/bench/w1-by-hand.jsonl" \
 		w1=testdata/bench/w1.hcl w2=testdata/bench/w2.hcl w3=testdata/bench/w3.hcl \
 		-- --var input=$(BENCHDATA)/segment-$(ROWS).csv
 	@echo "== $(BIGROWS) rows"

@@ -105,9 +105,13 @@ func writeSummary(w io.Writer, s engine.Stats) {
 		case sdk.KindSource:
 			read += n.In
 		case sdk.KindSink:
-			written += n.Out
+			if !n.Rejects {
+				written += n.Out
+			}
 		}
-		rejected += n.Rejected
+		if !n.Rejects {
+			rejected += n.Rejected
+		}
 	}
 	verb := map[engine.Status]string{
 		engine.StatusSucceeded: "Run succeeded", engine.StatusFailed: "Run failed", engine.StatusInterrupted: "Run interrupted",

@@ -21,6 +21,8 @@ type NodeStats struct {
 	Address string   `json:"node"`
 	Kind    sdk.Kind `json:"kind"`
 	Plugin  string   `json:"plugin"`
+	// Rejects marks a sink that receives other nodes' rejected rows.
+	Rejects bool `json:"rejects,omitempty"`
 	// In counts rows received (read, for a source); Out rows emitted or, for
 	// a sink, written. In = Out + Filtered + Deduplicated + Rejected, where a
 	// sink's skipped rows count as filtered.
@@ -49,7 +51,7 @@ func (s NodeStats) Balanced() bool {
 
 func (c *counters) snapshot(n *node) NodeStats {
 	s := NodeStats{
-		Address: n.Address(), Kind: n.Kind(), Plugin: n.Config.Plugin,
+		Address: n.Address(), Kind: n.Kind(), Plugin: n.Config.Plugin, Rejects: len(n.RejectsFrom) > 0,
 		In: c.in.Load(), Out: c.out.Load(), Filtered: c.filtered.Load() + c.skipped.Load(),
 		Deduplicated: c.deduplicated.Load(), Rejected: c.rejected.Load(),
 		Created: c.created.Load(), Updated: c.updated.Load(), Unchanged: c.unchanged.Load(), Deleted: c.deleted.Load(),

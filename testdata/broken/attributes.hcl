@@ -1,6 +1,6 @@
 # Misspelled, missing and wrongly typed attributes.
 source "csv" "customers" {
-  paht      = "testdata/customers.csv"
+  paht      = "testdata/broken/customers.csv"
   delimiter = [","]
 }
 

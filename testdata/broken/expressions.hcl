@@ -1,6 +1,6 @@
 # Expressions are compiled against the schema of their input.
 source "csv" "customers" {
-  path = "testdata/customers.csv"
+  path = "testdata/broken/customers.csv"
 }
 
 transform "filter" "valuable" {

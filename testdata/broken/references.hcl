@@ -1,6 +1,6 @@
 # References to nodes that do not exist, a cycle, and a rejects sink with an input.
 source "csv" "customers" {
-  path = "testdata/customers.csv"
+  path = "testdata/broken/customers.csv"
 }
 
 transform "filter" "a" {

@@ -1,5 +1,5 @@
 source "csv" "customers" {
-  path = "testdata/customers.csv"
+  path = "testdata/broken/customers.csv"
 
 sink "jsonl" "out" {
   input = source.customers

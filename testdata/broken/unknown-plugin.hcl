@@ -1,5 +1,5 @@
 source "cvs" "customers" {
-  path = "testdata/customers.csv"
+  path = "testdata/broken/customers.csv"
 }
 
 sink "jsonl" "out" {

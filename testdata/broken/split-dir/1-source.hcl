@@ -1,4 +1,4 @@
 # A directory of files is one pipeline: references cross files.
 source "csv" "customers" {
-  path = "testdata/customers.csv"
+  path = "testdata/broken/customers.csv"
 }
