@@ -7,7 +7,7 @@
 // (package valfmt) that appends straight into a reused buffer. arrow-go's
 // RecordToJSON builds a map per row and was the slowest step of a whole
 // pipeline; this encoder is several times faster (see
-// docs/benchmarks-files.md). The output is deterministic: columns in schema
+// docs/benchmarks.md). The output is deterministic: columns in schema
 // order, timestamps in RFC 3339 UTC, shortest round-trip floats, NaN and
 // infinities as null, nulls as null. Files are written through a temporary
 // file that replaces the destination only when the run succeeds.

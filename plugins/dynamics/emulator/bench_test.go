@@ -14,7 +14,7 @@ import (
 )
 
 // Benchmarks measure the emulator with simulated cost zero and service protection off, so the figures are its own
-// ceiling (client and server share the machine). docs/benchmarks-emulator.md records them.
+// ceiling (client and server share the machine). docs/benchmarks.md records them.
 
 func benchServer(b *testing.B) (*emulator.Server, *http.Client, string) {
 	srv := emulatortest.Start(b, emulatortest.WithoutTLS(), emulatortest.WithLimits(emulator.Limits{Disabled: true}))
