@@ -392,6 +392,9 @@ sink "memory" "out" {
 	if d.In != 7 || d.Out != 4 || d.Deduplicated != 3 {
 		t.Errorf("dedupe stats %+v", d)
 	}
+	if d.MemoryPeak == 0 || d.MemoryHeld != 0 {
+		t.Errorf("dedupe held %d bytes at most and %d at the end; want some, then none", d.MemoryPeak, d.MemoryHeld)
+	}
 }
 
 func TestDiagnosticsPointAtTheMistakes(t *testing.T) {

@@ -136,8 +136,8 @@ func writeSummary(w io.Writer, s engine.Stats) {
 				notes = append(notes, fmt.Sprintf("%s %s", count(o.n), o.name))
 			}
 		}
-		if n.MemoryHeld > 0 {
-			notes = append(notes, fmt.Sprintf("held %s in memory", bytesString(n.MemoryHeld)))
+		if n.MemoryPeak > 0 {
+			notes = append(notes, fmt.Sprintf("held up to %s in memory", bytesString(n.MemoryPeak)))
 		}
 		if len(notes) > 0 {
 			fmt.Fprintf(w, "  %s: %s\n", n.Address, strings.Join(notes, ", "))

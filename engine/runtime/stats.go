@@ -14,6 +14,23 @@ type counters struct {
 	created, updated, unchanged, deleted      atomic.Int64
 	skipped, retried                          atomic.Int64
 	batches                                   atomic.Int64
+	// memoryPeak is the most memory the node reported holding.
+	memoryPeak atomic.Int64
+}
+
+// sampleMemory records what a node that holds data reports holding now.
+func (c *counters) sampleMemory(inst any) {
+	r, ok := inst.(sdk.MemoryReporter)
+	if !ok {
+		return
+	}
+	held := r.MemoryHeld()
+	for {
+		peak := c.memoryPeak.Load()
+		if held <= peak || c.memoryPeak.CompareAndSwap(peak, held) {
+			return
+		}
+	}
 }
 
 // NodeStats are the totals of one node.
@@ -40,8 +57,10 @@ type NodeStats struct {
 	Retried int64 `json:"retried,omitempty"`
 	Batches int64 `json:"batches"`
 	// MemoryHeld is what a node holding data across batches (a dedupe)
-	// reports holding, in bytes.
+	// reports holding now, and MemoryPeak the most it held at once, in
+	// bytes.
 	MemoryHeld int64 `json:"memory_held,omitempty"`
+	MemoryPeak int64 `json:"memory_peak,omitempty"`
 }
 
 // Balanced reports whether every row the node received is accounted for.
@@ -59,6 +78,8 @@ func (c *counters) snapshot(n *node) NodeStats {
 	}
 	if r, ok := n.instance().(sdk.MemoryReporter); ok {
 		s.MemoryHeld = r.MemoryHeld()
+		c.sampleMemory(n.instance())
+		s.MemoryPeak = c.memoryPeak.Load()
 	}
 	return s
 }

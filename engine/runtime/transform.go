@@ -24,6 +24,7 @@ func (n *node) runTransform(r *run) {
 		n.counters.in.Add(int64(env.rows()))
 		n.counters.batches.Add(1)
 		res, err := n.Transform.Process(r.runCtx, env.rec)
+		n.counters.sampleMemory(n.Transform)
 		if err != nil {
 			r.fail(fmt.Errorf("%s: %w", n.Address(), err))
 			env.release()
@@ -46,6 +47,7 @@ func (n *node) runTransform(r *run) {
 func (n *node) flush(r *run, flusher sdk.Flusher, held []*ticket) {
 	for !r.stopping() {
 		res, err := flusher.Flush(r.runCtx)
+		n.counters.sampleMemory(n.Transform)
 		if err == nil && res.Rejects != nil {
 			err = fmt.Errorf("reported row errors, which Flush cannot: it has no input batch")
 		}
