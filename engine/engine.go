@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -14,6 +15,7 @@ import (
 	"github.com/sluicedata/sluice/engine/redact"
 	"github.com/sluicedata/sluice/engine/registry"
 	"github.com/sluicedata/sluice/engine/runtime"
+	"github.com/sluicedata/sluice/engine/state"
 	"github.com/sluicedata/sluice/sdk"
 )
 
@@ -100,6 +102,9 @@ type Pipeline struct {
 	// planner's; warnings are those of the last Validate or Run.
 	loadDiags hcl.Diagnostics
 	warnings  hcl.Diagnostics
+	// memState is the state of a pipeline that keeps it in memory.
+	memStateOnce sync.Once
+	memState     state.Store
 }
 
 // Load reads the pipeline at path — a file, or a directory whose .hcl files
@@ -181,11 +186,32 @@ type RetryPolicy = runtime.RetryPolicy
 // was written. Configuration mistakes are returned as a *Diagnostics error,
 // before any data moves.
 func (p *Pipeline) Run(ctx context.Context, opts RunOptions) (Stats, error) {
-	pl, stop, err := p.plan(ctx, false)
-	if err != nil {
+	failed := func(err error) (Stats, error) {
 		return Stats{Status: StatusFailed, Error: err.Error()}, err
 	}
+	// The state store first: its lock keeps a second run of the pipeline
+	// from starting anything.
+	store, err := p.State(ctx)
+	if err != nil {
+		return failed(err)
+	}
+	defer store.Close()
+	pl, stop, err := p.plan(ctx, false)
+	if err != nil {
+		return failed(err)
+	}
 	defer stop()
+	resume, err := p.resumePoints(ctx, pl, store)
+	if err != nil {
+		pl.Close(context.WithoutCancel(ctx))
+		return failed(err)
+	}
+	runID, err := store.StartRun(ctx, time.Now())
+	if err != nil {
+		pl.Close(context.WithoutCancel(ctx))
+		return failed(err)
+	}
+	saver := newCheckpointSaver(store, time.Second)
 	stats, runErr := runtime.Run(ctx, pl, runtime.Options{
 		Allocator:        p.engine.alloc,
 		Logger:           p.logger(),
@@ -194,11 +220,18 @@ func (p *Pipeline) Run(ctx context.Context, opts RunOptions) (Stats, error) {
 		ProgressInterval: opts.ProgressInterval,
 		Grace:            opts.Grace,
 		Retry:            opts.Retry,
+		Resume:           resume,
+		OnCheckpoint:     saver.commit,
 	})
-	if err := p.redactor.Error(pl.Close(context.WithoutCancel(ctx))); err != nil && runErr == nil {
-		runErr = err
-		stats.Status, stats.Error = StatusFailed, err.Error()
+	fail := func(err error) {
+		if err != nil && runErr == nil {
+			runErr = p.redactor.Error(err)
+			stats.Status, stats.Error = StatusFailed, runErr.Error()
+		}
 	}
+	fail(saver.close())
+	fail(pl.Close(context.WithoutCancel(ctx)))
+	fail(p.endRun(context.WithoutCancel(ctx), pl, store, runID, stats))
 	return stats, runErr
 }
 

@@ -34,6 +34,15 @@ type Aborter interface {
 	Abort(ctx context.Context) error
 }
 
+// Idempotent is implemented by sinks whose writes can be repeated without
+// effect — an upsert by key — and whose output persists between runs. A run
+// that stopped part way can then resume from its last checkpoint, since
+// writing again the rows after it is harmless; with any other sink, the
+// engine starts the next run from the beginning.
+type Idempotent interface {
+	Idempotent() bool
+}
+
 // WriteResult is the outcome of one Write. Rows not listed in Rejects and not
 // counted as Skipped or Deduplicated were written.
 type WriteResult struct {

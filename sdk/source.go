@@ -23,6 +23,16 @@ type Source interface {
 	Close(ctx context.Context) error
 }
 
+// Incremental is implemented by sources whose checkpoints mark how far the
+// data has been read across runs — the high-water mark of an incremental
+// query — rather than a position within one run's data. The engine keeps
+// their last checkpoint after a successful run and resumes after it the next
+// time; other sources start from the beginning of their data every run, and
+// resume from a checkpoint only after a run that did not finish.
+type Incremental interface {
+	Incremental() bool
+}
+
 // Checkpoint is a position in a source's data, opaque to the engine: a byte
 // offset in a file, the last cursor value of a query. Resuming Read from a
 // checkpoint skips everything up to and including the batch it was emitted

@@ -6,6 +6,8 @@
 //	sluice validate <file|dir> [--online] [--var …]
 //	sluice plugins list [--pipeline <file|dir>]
 //	sluice plugins describe <name> [--pipeline <file|dir>]
+//	sluice runs <file|dir>
+//	sluice state show|reset <file|dir>
 //	sluice functions
 //	sluice emulator dynamics [flags]
 //	sluice version
@@ -81,6 +83,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = c.functionsCmd(rest)
 	case "emulator":
 		err = c.emulatorCmd(rest)
+	case "runs":
+		err = c.runsCmd(rest)
+	case "state":
+		err = c.stateCmd(rest)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "sluice", versionString())
 		return exitOK
@@ -138,6 +144,8 @@ Usage:
   sluice plugins list              list the available plugins (--pipeline adds
                                    the external plugins a pipeline declares)
   sluice plugins describe <name>   show a plugin's configuration
+  sluice runs <file|dir>           show a pipeline's run history
+  sluice state show|reset <file|dir>  show or forget what a pipeline remembers between runs
   sluice functions                 list the functions of row expressions
   sluice emulator dynamics         run a local Dataverse Web API emulator
   sluice version                   print the version

@@ -23,6 +23,8 @@ type Pipeline struct {
 	Files     map[string]*hcl.File
 	Variables map[string]*Variable
 	Locals    map[string]cty.Value
+	// State is where the pipeline keeps its state between runs.
+	State *StateBlock
 	// Nodes are the source, transform and sink blocks in file order.
 	Nodes []*Node
 	// Plugins are the external plugin binaries the pipeline declares.
@@ -32,6 +34,7 @@ type Pipeline struct {
 var topSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 	{Type: "variable", LabelNames: []string{"name"}},
 	{Type: "locals"},
+	{Type: "state"},
 	{Type: "plugin", LabelNames: []string{"name"}},
 	{Type: string(sdk.KindSource), LabelNames: []string{"plugin", "name"}},
 	{Type: string(sdk.KindTransform), LabelNames: []string{"plugin", "name"}},
@@ -53,10 +56,7 @@ func Load(path string, in Inputs) (*Pipeline, hcl.Diagnostics) {
 		}
 		sources[f] = src
 	}
-	p, diags := Parse(sources, in)
-	if p != nil {
-		p.Dir = dir
-	}
+	p, diags := parse(sources, in, dir, path)
 	return p, diags
 }
 
@@ -90,7 +90,18 @@ func pipelineFiles(path string) (files []string, dir string, err error) {
 // otherwise it returns the pipeline with every mistake it found, so that the
 // planner can add its own and report them all at once.
 func Parse(sources map[string][]byte, in Inputs) (*Pipeline, hcl.Diagnostics) {
-	p := &Pipeline{Dir: ".", Files: map[string]*hcl.File{}, Variables: map[string]*Variable{}, Locals: map[string]cty.Value{}}
+	p, diags := parse(sources, in, ".", "pipeline")
+	if p != nil && p.State.DeclRange.Empty() {
+		// A pipeline that is not on disk keeps its state in memory unless it
+		// says otherwise.
+		p.State.Backend, p.State.Path = "memory", ""
+	}
+	return p, diags
+}
+
+func parse(sources map[string][]byte, in Inputs, dir, path string) (*Pipeline, hcl.Diagnostics) {
+	p := &Pipeline{Dir: dir, Files: map[string]*hcl.File{}, Variables: map[string]*Variable{}, Locals: map[string]cty.Value{}}
+	p.defaultState(path)
 	var diags hcl.Diagnostics
 	var blocks hcl.Blocks
 	for _, name := range sortedKeys(sources) {
@@ -131,6 +142,7 @@ func Parse(sources map[string][]byte, in Inputs) (*Pipeline, hcl.Diagnostics) {
 	diags = append(diags, p.evalLocals(byType["locals"], ctx)...)
 	ctx.Variables["local"] = cty.ObjectVal(p.Locals)
 	diags = append(diags, p.decodePlugins(byType["plugin"], ctx)...)
+	diags = append(diags, p.decodeState(byType["state"], ctx)...)
 
 	seen := map[string]*Node{}
 	for _, b := range blocks {
@@ -169,10 +181,10 @@ func (p *Pipeline) Node(address string) *Node {
 	return nil
 }
 
-// SensitiveValues returns the string values of sensitive variables, which
-// must never be shown.
+// SensitiveValues returns the string values of sensitive variables and the
+// state store's URL, which must never be shown.
 func (p *Pipeline) SensitiveValues() []string {
-	var out []string
+	out := p.State.sensitiveStrings()
 	for _, v := range p.Variables {
 		if v.Sensitive {
 			out = append(out, Strings(v.Value)...)

@@ -135,3 +135,14 @@ func TestFileStoreIsHeldByOneRunAtATime(t *testing.T) {
 		t.Errorf("second open: %v", err)
 	}
 }
+
+func TestMemoryStore(t *testing.T) {
+	stores := map[string]state.Store{}
+	storeSuite(t, func(t *testing.T, pipeline string) state.Store {
+		if s, ok := stores[pipeline]; ok {
+			return s
+		}
+		stores[pipeline] = state.NewMemory(pipeline)
+		return stores[pipeline]
+	})
+}
