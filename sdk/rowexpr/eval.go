@@ -255,23 +255,19 @@ func (ev *Evaluator) Arrays(rec arrow.RecordBatch, mem memory.Allocator) ([]arro
 		}
 	}
 	ev.evalColumnar(rec, ev.computed, false)
-	ev.dropped = sized(ev.dropped, n)
-	clear(ev.dropped)
 	var rejects []sdk.RowError
 	if ev.onVM(ev.computed) {
 		rejects = ev.machineArrays(rec, cols)
 	} else {
 		rejects = ev.columnarRejects()
 	}
-	for _, r := range rejects {
-		ev.dropped[r.Row] = true
-	}
+	dropped := ev.droppedRows(rejects, n)
 	for _, j := range ev.computed {
 		if cols[j] != nil {
 			out[j] = cols[j].b.NewArray()
 			continue
 		}
-		arr, err := arrayOf(mem, types[j], ev.kinds[j], ev.vecs[j], ev.dropped, n)
+		arr, err := arrayOf(mem, types[j], ev.kinds[j], ev.vecs[j], dropped, n)
 		if err != nil {
 			for _, a := range out {
 				if a != nil {
@@ -331,6 +327,20 @@ func (ev *Evaluator) machineArrays(rec arrow.RecordBatch, cols []*column) []sdk.
 	return rejects
 }
 
+// droppedRows marks the rows of rejects, which the arrays leave null; it
+// returns nil if there are none.
+func (ev *Evaluator) droppedRows(rejects []sdk.RowError, n int) []bool {
+	if len(rejects) == 0 {
+		return nil
+	}
+	ev.dropped = sized(ev.dropped, n)
+	clear(ev.dropped)
+	for _, r := range rejects {
+		ev.dropped[r.Row] = true
+	}
+	return ev.dropped
+}
+
 // Mask evaluates a single boolean program on every row and returns a boolean
 // array that is true for the rows where it holds, and how many those are.
 // Rows on which it fails are false in the mask and reported as row errors.
@@ -340,12 +350,7 @@ func (ev *Evaluator) Mask(rec arrow.RecordBatch, mem memory.Allocator) (*array.B
 	if ev.columnar[0] != nil && ev.kinds[0] == kindBool {
 		ev.evalColumnar(rec, []int{0}, false)
 		rejects := ev.columnarRejects()
-		ev.dropped = sized(ev.dropped, n)
-		clear(ev.dropped)
-		for _, r := range rejects {
-			ev.dropped[r.Row] = true
-		}
-		mask, kept := maskOf(mem, ev.vecs[0], ev.dropped, n)
+		mask, kept := maskOf(mem, ev.vecs[0], ev.droppedRows(rejects, n), n)
 		return mask, kept, rejects
 	}
 	b := array.NewBooleanBuilder(mem)

@@ -78,13 +78,9 @@ func (l *loaded) load(arr arrow.Array, k kind, n int) {
 func loadStrings(out []string, arr arrow.Array) bool {
 	switch a := arr.(type) {
 	case *array.String:
-		for i := range out {
-			out[i] = a.Value(i)
-		}
+		sliceStrings(out, a.ValueBytes(), a.ValueOffsets())
 	case *array.LargeString:
-		for i := range out {
-			out[i] = a.Value(i)
-		}
+		sliceStrings(out, a.ValueBytes(), a.ValueOffsets())
 	case *array.StringView:
 		for i := range out {
 			out[i] = a.Value(i)
@@ -93,6 +89,24 @@ func loadStrings(out []string, arr arrow.Array) bool {
 		return false
 	}
 	return true
+}
+
+// sliceStrings sets out[i] to value i of a string array whose values are
+// data and offsets offs, as its Value(i) would return it: in place.
+func sliceStrings[T int32 | int64](out []string, data []byte, offs []T) {
+	if len(out) == 0 {
+		return
+	}
+	base := offs[0]
+	offs = offs[:len(out)+1]
+	for i := range out {
+		start, end := offs[i]-base, offs[i+1]-base
+		if start == end {
+			out[i] = ""
+			continue
+		}
+		out[i] = unsafe.String(&data[start], int(end-start))
+	}
 }
 
 func loadInts(out []int, arr arrow.Array) bool {
