@@ -364,6 +364,10 @@ func (d *differ) compare(label string, programs []*Program, batches []arrow.Reco
 		if mask && !d.mask(where, vmEv, colEv, rec) {
 			return false
 		}
+		if len(colEv.demoted) > 0 {
+			d.errorf("%s: the columnar evaluator panicked: %v", where, colEv.demoted)
+			return false
+		}
 	}
 	return true
 }
@@ -596,6 +600,43 @@ func TestColumnarMixedWithMachine(t *testing.T) {
 		}
 		if !d.compare(fmt.Sprintf("%q", texts), programs, batches, false) && d.errors >= 10 {
 			return
+		}
+	}
+}
+
+// panicOp stands for a bug in an op.
+type panicOp struct{}
+
+func (panicOp) eval(*batch, []int32) *vector { panic("a bug") }
+
+// A columnar program that panics is handed to the machine, which gives the
+// right results.
+func TestColumnarPanicDemotesToMachine(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	batches := diffBatches(4, mem)
+	defer releaseAll2(batches)
+	d := &differ{t: t, mem: mem}
+	for _, text := range []string{"lower(s1) + s2", "i1 > 3 || b1"} {
+		p, cond := compileBoth(text)
+		for _, p := range []*Program{p, cond} {
+			if p == nil {
+				continue
+			}
+			vmEv, colEv := newEvaluator(false, []*Program{p}), newEvaluator(true, []*Program{p})
+			colEv.columnar[0] = panicOp{}
+			for bi, rec := range batches {
+				// Each entry point is the first to meet the panic once.
+				where := fmt.Sprintf("%s, batch %d", text, bi)
+				if p.asBool {
+					d.mask(where, vmEv, colEv, rec)
+				}
+				d.arrays(where, []*Program{p}, vmEv, colEv, rec)
+				d.rows(where, vmEv, colEv, rec)
+			}
+			if len(colEv.demoted) != 1 || !strings.Contains(colEv.demoted[0], "a bug") {
+				t.Errorf("%s: demoted %v", text, colEv.demoted)
+			}
 		}
 	}
 }

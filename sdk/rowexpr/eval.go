@@ -43,6 +43,8 @@ type Evaluator struct {
 	fails     []programFailure
 	firstFail []int32
 	dropped   []bool
+	// demoted says which programs the machine took over, and why.
+	demoted []string
 
 	// The machine's state, for the programs it runs.
 	columns []int
@@ -121,7 +123,9 @@ func (ev *Evaluator) evalColumnar(rec arrow.RecordBatch, progs []int, heap bool)
 		if ev.columnar[j] == nil {
 			continue
 		}
-		ev.vecs[j] = ev.columnar[j].eval(b, b.rows())
+		if !ev.evalProgram(j) {
+			continue
+		}
 		for _, f := range b.failures {
 			b.failed[f.row] = false
 			ev.fails = append(ev.fails, programFailure{prog: j, failure: f})
@@ -130,6 +134,39 @@ func (ev *Evaluator) evalColumnar(rec arrow.RecordBatch, progs []int, heap bool)
 			}
 		}
 		b.failures = b.failures[:0]
+	}
+}
+
+// evalProgram evaluates columnar program j over the current batch. Should
+// it panic — a bug: the differential tests check that none does — the
+// machine runs the program from then on, and evalProgram reports false.
+func (ev *Evaluator) evalProgram(j int) (ok bool) {
+	b := &ev.batch
+	defer func() {
+		if r := recover(); r != nil {
+			for _, f := range b.failures {
+				b.failed[f.row] = false
+			}
+			b.failures = b.failures[:0]
+			ev.demote(j, r)
+			ok = false
+		}
+	}()
+	ev.vecs[j] = ev.columnar[j].eval(b, b.rows())
+	return true
+}
+
+// demote hands program j to the machine, for the reason given.
+func (ev *Evaluator) demote(j int, reason any) {
+	ev.columnar[j], ev.vecs[j] = nil, nil
+	ev.demoted = append(ev.demoted, fmt.Sprintf("%s: %v", describe(ev.programs[j]), reason))
+	p := ev.programs[j]
+	for _, c := range p.columns {
+		if !slices.Contains(ev.columns, c) {
+			ev.columns = append(ev.columns, c)
+			ev.names = append(ev.names, p.schema.Field(c).Name)
+			ev.loads = append(ev.loads, nil)
+		}
 	}
 }
 
@@ -250,11 +287,13 @@ func (ev *Evaluator) Arrays(rec arrow.RecordBatch, mem memory.Allocator) ([]arro
 			return nil, nil, err
 		}
 		types[j] = f.Type
-		if ev.columnar[j] == nil {
-			cols[j] = newColumn(mem, f.Type, n)
-		}
 	}
 	ev.evalColumnar(rec, ev.computed, false)
+	for _, j := range ev.computed {
+		if ev.columnar[j] == nil {
+			cols[j] = newColumn(mem, types[j], n)
+		}
+	}
 	var rejects []sdk.RowError
 	if ev.onVM(ev.computed) {
 		rejects = ev.machineArrays(rec, cols)
@@ -349,9 +388,11 @@ func (ev *Evaluator) Mask(rec arrow.RecordBatch, mem memory.Allocator) (*array.B
 	n := int(rec.NumRows())
 	if ev.columnar[0] != nil && ev.kinds[0] == kindBool {
 		ev.evalColumnar(rec, []int{0}, false)
-		rejects := ev.columnarRejects()
-		mask, kept := maskOf(mem, ev.vecs[0], ev.droppedRows(rejects, n), n)
-		return mask, kept, rejects
+		if ev.columnar[0] != nil { // else demoted: the machine runs it below
+			rejects := ev.columnarRejects()
+			mask, kept := maskOf(mem, ev.vecs[0], ev.droppedRows(rejects, n), n)
+			return mask, kept, rejects
+		}
 	}
 	b := array.NewBooleanBuilder(mem)
 	defer b.Release()
