@@ -80,27 +80,21 @@ func (c *columnarCompiler) strictness(node ast.Node, kinds []kind, f func(args [
 	return s, nil
 }
 
-// assertion is the machine's message when it asserts that a nil is of kind
-// k, as it does for the condition of a jump or the operands of `==` between
-// ints.
+// assertion asserts, as the machine does for the condition of a jump or the
+// operands of `==` between ints or strings, that args[0] is of kind k: a nil
+// panics with the machine's message. (strictness checks that it panics.)
 func assertion(k kind) func([]any) {
 	return func(args []any) {
 		switch k {
 		case kindBool:
-			sinkBool = args[0].(bool)
+			_ = args[0].(bool)
 		case kindInt:
-			sinkInt = args[0].(int)
+			_ = args[0].(int)
 		case kindString:
-			sinkString = args[0].(string)
+			_ = args[0].(string)
 		}
 	}
 }
-
-var (
-	sinkBool   bool
-	sinkInt    int
-	sinkString string
-)
 
 func (c *columnarCompiler) compile(node ast.Node) (op, kind, error) {
 	k, ok := kindOf(node)

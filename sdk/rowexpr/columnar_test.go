@@ -3,6 +3,7 @@ package rowexpr_test
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -175,5 +176,33 @@ func TestColumnarAllocatesPerBatch(t *testing.T) {
 	bigF, bigM := allocs(10000)
 	if bigF > smallF || bigM > smallM {
 		t.Errorf("allocations per batch: filter %v for 100 rows, %v for 10000; map %v and %v", smallF, bigF, smallM, bigM)
+	}
+}
+
+// A Program is shared by the evaluators of concurrent workers.
+func TestColumnarConcurrentEvaluators(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	rec := batch(mem)
+	defer rec.Release()
+	p := compile(t, `n == 1 ? lower(email) : upper(email ?? "x")`)
+	var wg sync.WaitGroup
+	results := make([]string, 4)
+	for w := range results {
+		wg.Go(func() {
+			arrs, _, err := rowexpr.NewEvaluator(p).Arrays(rec, mem)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			results[w] = fmt.Sprint(arrs[0])
+			arrs[0].Release()
+		})
+	}
+	wg.Wait()
+	for _, r := range results {
+		if r != `[" a@x.com " (null) "C@X"]` { // n is null on row 1: == of ints fails
+			t.Errorf("got %s", r)
+		}
 	}
 }
