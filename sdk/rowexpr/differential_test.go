@@ -548,7 +548,10 @@ func TestColumnarMatchesMachine(t *testing.T) {
 	d := &differ{t: t, mem: mem}
 	r := rand.New(rand.NewPCG(42, 42))
 	g := &exprGen{r: r}
-	const count = 4000
+	count := 4000
+	if raceEnabled {
+		count = 500
+	}
 	columnar := 0
 	for i := 0; i < count && d.errors < 10; i++ {
 		k := []kind{kindString, kindInt, kindFloat, kindBool, kindBool, kindTime}[r.IntN(6)]
@@ -577,7 +580,11 @@ func TestColumnarMixedWithMachine(t *testing.T) {
 	d := &differ{t: t, mem: mem}
 	r := rand.New(rand.NewPCG(3, 4))
 	g := &exprGen{r: r}
-	for i := 0; i < 300; i++ {
+	count := 300
+	if raceEnabled {
+		count = 50
+	}
+	for range count {
 		var programs []*Program
 		var texts []string
 		for len(programs) < 3 {
