@@ -448,7 +448,7 @@ func (c *columnarCompiler) builtin(n *ast.BuiltinNode, k kind) (op, kind, error)
 	if !ok {
 		return nil, 0, unsupported(n, "builtin %s is not implemented", n.Name)
 	}
-	o := &funcOp{name: n.Name, kind: k, kernel: impl.kernel, column: c.column(n)}
+	o := &funcOp{kind: k, kernel: impl.kernel, column: c.column(n)}
 	for _, a := range n.Arguments {
 		arg, ak, err := c.compile(a)
 		if err != nil {

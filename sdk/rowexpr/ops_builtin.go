@@ -15,7 +15,6 @@ import (
 // fails on a nil argument, as the machine's type assertions do, and the
 // kernel computes the rest.
 type funcOp struct {
-	name   string
 	args   []op
 	kinds  []kind
 	vecs   []*vector
