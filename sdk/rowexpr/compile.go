@@ -32,6 +32,10 @@ type Program struct {
 	// column is the schema index of the column the expression merely names
 	// (`email`), or -1: such an expression is the column itself.
 	column int
+	asBool bool
+	// vmOnly says why the columnar evaluator cannot run the program, which
+	// then runs on expr's virtual machine; it is empty if it can.
+	vmOnly string
 }
 
 // Option changes how an expression is compiled.
@@ -65,9 +69,12 @@ func Compile(e sdk.Expr, schema *arrow.Schema, opts ...Option) (*Program, error)
 	if err != nil {
 		return nil, compileDiagnostic(e, schema, err)
 	}
-	p := &Program{expr: e, schema: schema, prog: prog, column: -1}
+	p := &Program{expr: e, schema: schema, prog: prog, column: -1, asBool: o.asBool}
 	p.typ = prog.Node().Type()
 	p.findColumns()
+	if _, _, err := compileColumnar(prog, schema, o.asBool); err != nil {
+		p.vmOnly = err.Error()
+	}
 	return p, nil
 }
 
@@ -128,6 +135,12 @@ func (p *Program) Expr() sdk.Expr { return p.expr }
 // Type is the Go type the type checker inferred for the expression's values;
 // an interface type when it cannot tell (`a ?? 1` with a string column a).
 func (p *Program) Type() reflect.Type { return p.typ }
+
+// Columnar reports whether an [Evaluator] runs the program column by column,
+// over whole batches, rather than row by row on expr's virtual machine. Both
+// give the same results; the columnar evaluator does not allocate per row.
+// See the package documentation for what it supports.
+func (p *Program) Columnar() bool { return p.vmOnly == "" }
 
 // Columns returns the names of the input columns the expression reads.
 func (p *Program) Columns() []string {

@@ -19,29 +19,73 @@ import (
 const CodeEval = "expr.eval"
 
 // Evaluator evaluates a set of programs, compiled against the same schema,
-// row by row. It reuses one virtual machine and one environment holding just
-// the columns the programs read, so it is not safe for concurrent use: give
-// each goroutine its own.
+// over record batches. The programs the columnar evaluator supports run over
+// each batch at once; the others run row by row on one virtual machine, with
+// one environment holding just the columns they read. An Evaluator holds the
+// buffers of both, so it is not safe for concurrent use: give each goroutine
+// its own.
 type Evaluator struct {
 	programs []*Program
 	// computed lists the programs that need evaluating: all but those that
 	// merely name a column, which Arrays serves from the column itself.
 	computed []int
-	columns  []int
-	names    []string
-	env      map[string]any
-	loads    []func(int) any
-	results  []any
-	vm       vm.VM
+
+	// columnar[j] is program j compiled for this evaluator, or nil if the
+	// machine runs it; kinds[j] is its kind and vecs[j] its values for the
+	// current batch.
+	columnar []op
+	kinds    []kind
+	vecs     []*vector
+	batch    batch
+	// fails are the failures of the columnar programs on the current batch,
+	// in program order; firstFail[row] is 1 + the index in fails of the
+	// row's first, or 0.
+	fails     []programFailure
+	firstFail []int32
+	dropped   []bool
+	// demoted says which programs the machine took over, and why.
+	demoted []string
+
+	// The machine's state, for the programs it runs.
+	columns []int
+	names   []string
+	env     map[string]any
+	loads   []func(int) any
+	results []any
+	vm      vm.VM
+}
+
+// programFailure is a failure of program prog.
+type programFailure struct {
+	prog int
+	failure
 }
 
 // NewEvaluator returns an evaluator for programs, which must all have been
 // compiled against the same schema.
-func NewEvaluator(programs ...*Program) *Evaluator {
-	ev := &Evaluator{programs: programs, results: make([]any, len(programs))}
+func NewEvaluator(programs ...*Program) *Evaluator { return newEvaluator(true, programs) }
+
+// newEvaluator returns an evaluator that runs every program on the machine
+// unless columnar is set: the differential tests compare the two.
+func newEvaluator(columnar bool, programs []*Program) *Evaluator {
+	n := len(programs)
+	ev := &Evaluator{
+		programs: programs,
+		results:  make([]any, n),
+		columnar: make([]op, n),
+		kinds:    make([]kind, n),
+		vecs:     make([]*vector, n),
+	}
 	for j, p := range programs {
 		if p.column < 0 {
 			ev.computed = append(ev.computed, j)
+		}
+		if columnar && p.Columnar() {
+			root, k, err := compileColumnar(p.prog, p.schema, p.asBool)
+			if err == nil {
+				ev.columnar[j], ev.kinds[j] = root, k
+				continue
+			}
 		}
 		for _, c := range p.columns {
 			if !slices.Contains(ev.columns, c) {
@@ -57,30 +101,156 @@ func NewEvaluator(programs ...*Program) *Evaluator {
 	return ev
 }
 
+// evalColumnar evaluates the columnar programs among progs (ascending) over
+// rec. heap gives the strings they produce memory of their own, for callers
+// that may keep them; otherwise they live until the next batch.
+func (ev *Evaluator) evalColumnar(rec arrow.RecordBatch, progs []int, heap bool) {
+	n := int(rec.NumRows())
+	ev.fails = ev.fails[:0]
+	ev.firstFail = sized(ev.firstFail, n)
+	clear(ev.firstFail)
+	any := false
+	for _, j := range progs {
+		any = any || ev.columnar[j] != nil
+	}
+	if !any {
+		return
+	}
+	b := &ev.batch
+	b.arena.heap = heap
+	b.reset(rec, ev.programs[0].schema.NumFields())
+	for _, j := range progs {
+		if ev.columnar[j] == nil {
+			continue
+		}
+		if !ev.evalProgram(j) {
+			continue
+		}
+		for _, f := range b.failures {
+			b.failed[f.row] = false
+			ev.fails = append(ev.fails, programFailure{prog: j, failure: f})
+			if ev.firstFail[f.row] == 0 {
+				ev.firstFail[f.row] = int32(len(ev.fails))
+			}
+		}
+		b.failures = b.failures[:0]
+	}
+}
+
+// evalProgram evaluates columnar program j over the current batch. Should
+// it panic — a bug: the differential tests check that none does — the
+// machine runs the program from then on, and evalProgram reports false.
+func (ev *Evaluator) evalProgram(j int) (ok bool) {
+	b := &ev.batch
+	defer func() {
+		if r := recover(); r != nil {
+			for _, f := range b.failures {
+				b.failed[f.row] = false
+			}
+			b.failures = b.failures[:0]
+			ev.demote(j, r)
+			ok = false
+		}
+	}()
+	ev.vecs[j] = ev.columnar[j].eval(b, b.rows())
+	return true
+}
+
+// demote hands program j to the machine, for the reason given.
+func (ev *Evaluator) demote(j int, reason any) {
+	ev.columnar[j], ev.vecs[j] = nil, nil
+	ev.demoted = append(ev.demoted, fmt.Sprintf("%s: %v", describe(ev.programs[j]), reason))
+	p := ev.programs[j]
+	for _, c := range p.columns {
+		if !slices.Contains(ev.columns, c) {
+			ev.columns = append(ev.columns, c)
+			ev.names = append(ev.names, p.schema.Field(c).Name)
+			ev.loads = append(ev.loads, nil)
+		}
+	}
+}
+
+// onVM reports whether the machine runs any of progs.
+func (ev *Evaluator) onVM(progs []int) bool {
+	for _, j := range progs {
+		if ev.columnar[j] == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// columnarRejects returns the row errors of the columnar programs' first
+// failures, by row, when no program runs on the machine.
+func (ev *Evaluator) columnarRejects() []sdk.RowError {
+	var rejects []sdk.RowError
+	for k, f := range ev.fails {
+		if ev.firstFail[f.row] == int32(k+1) {
+			rejects = append(rejects, ev.failureError(f))
+		}
+	}
+	slices.SortFunc(rejects, func(a, b sdk.RowError) int { return a.Row - b.Row })
+	return rejects
+}
+
+// failureError reports a columnar program's failure as the machine's failure
+// would be reported.
+func (ev *Evaluator) failureError(f programFailure) sdk.RowError {
+	return rowError(int(f.row), ev.programs[f.prog], &file.Error{Message: f.msg, Column: f.column})
+}
+
 // Rows evaluates every program on every row of rec and calls fn with the
 // row's results, in program order. The results slice is reused: fn must copy
 // what it keeps. A row on which any program fails is not passed to fn; it is
-// reported in the returned row errors instead.
+// reported in the returned row errors instead, for the first program that
+// fails on it.
 func (ev *Evaluator) Rows(rec arrow.RecordBatch, fn func(row int, results []any)) []sdk.RowError {
 	all := make([]int, len(ev.programs))
 	for j := range all {
 		all[j] = j
 	}
-	return ev.run(rec, all, fn)
+	ev.evalColumnar(rec, all, true)
+	return ev.run(rec, all, true, fn)
 }
 
-func (ev *Evaluator) run(rec arrow.RecordBatch, progs []int, fn func(row int, results []any)) []sdk.RowError {
-	for i, c := range ev.columns {
-		ev.loads[i] = loader(rec.Column(c))
+// run goes through the rows of rec in order and runs the programs progs on
+// each until one fails: the machine's on the machine, the columnar ones —
+// evaluated already — by looking at their values and failures. It calls fn
+// with the results of the rows on which none failed, the values of the
+// columnar programs included if box is set, and returns the others' errors.
+func (ev *Evaluator) run(rec arrow.RecordBatch, progs []int, box bool, fn func(row int, results []any)) []sdk.RowError {
+	machine := ev.onVM(progs)
+	if machine {
+		for i, c := range ev.columns {
+			ev.loads[i] = loader(rec.Column(c))
+		}
 	}
 	var rejects []sdk.RowError
 	n := int(rec.NumRows())
 rows:
 	for i := 0; i < n; i++ {
-		for c, load := range ev.loads {
-			ev.env[ev.names[c]] = load(i)
+		failedAt := -1
+		if f := ev.firstFail[i]; f > 0 {
+			failedAt = ev.fails[f-1].prog
 		}
+		loaded := false
 		for k, j := range progs {
+			if j == failedAt {
+				rejects = append(rejects, ev.failureError(ev.fails[ev.firstFail[i]-1]))
+				continue rows
+			}
+			if op := ev.columnar[j]; op != nil {
+				if box {
+					ev.results[k] = ev.vecs[j].value(ev.kinds[j], int32(i))
+				}
+				continue
+			}
+			if !loaded {
+				for c, load := range ev.loads {
+					ev.env[ev.names[c]] = load(i)
+				}
+				loaded = true
+			}
 			v, err := ev.vm.Run(ev.programs[j].prog, ev.env)
 			if err != nil {
 				rejects = append(rejects, rowError(i, ev.programs[j], err))
@@ -100,8 +270,10 @@ rows:
 // merely names a column returns that column without evaluating anything. The
 // caller releases the arrays.
 func (ev *Evaluator) Arrays(rec arrow.RecordBatch, mem memory.Allocator) ([]arrow.Array, []sdk.RowError, error) {
+	n := int(rec.NumRows())
 	out := make([]arrow.Array, len(ev.programs))
-	cols := make([]*column, len(ev.computed))
+	types := make([]arrow.DataType, len(ev.programs))
+	cols := make([]*column, len(ev.programs)) // the machine's programs'
 	defer func() {
 		for _, c := range cols {
 			if c != nil {
@@ -109,39 +281,41 @@ func (ev *Evaluator) Arrays(rec arrow.RecordBatch, mem memory.Allocator) ([]arro
 			}
 		}
 	}()
-	for k, j := range ev.computed {
+	for _, j := range ev.computed {
 		f, err := ev.programs[j].Field("")
 		if err != nil {
 			return nil, nil, err
 		}
-		cols[k] = newColumn(mem, f.Type, int(rec.NumRows()))
+		types[j] = f.Type
 	}
-	next := 0
-	nulls := func(upTo int) {
-		for ; next < upTo; next++ {
-			for _, c := range cols {
-				c.b.AppendNull()
-			}
+	ev.evalColumnar(rec, ev.computed, false)
+	for _, j := range ev.computed {
+		if ev.columnar[j] == nil {
+			cols[j] = newColumn(mem, types[j], n)
 		}
 	}
-	var typeRejects []sdk.RowError
-	rejects := ev.run(rec, ev.computed, func(row int, results []any) {
-		nulls(row)
-		for k, v := range results {
-			if !cols[k].fits(v) {
-				typeRejects = append(typeRejects, sdk.RowError{Row: row, Code: CodeEval, Message: fmt.Sprintf(
-					"%s: produced %v (%T), which a %s column cannot hold", describe(ev.programs[ev.computed[k]]), v, v, cols[k].b.Type())})
-				return // the row stays null; nulls() fills it
+	var rejects []sdk.RowError
+	if ev.onVM(ev.computed) {
+		rejects = ev.machineArrays(rec, cols)
+	} else {
+		rejects = ev.columnarRejects()
+	}
+	dropped := ev.droppedRows(rejects, n)
+	for _, j := range ev.computed {
+		if cols[j] != nil {
+			out[j] = cols[j].b.NewArray()
+			continue
+		}
+		arr, err := arrayOf(mem, types[j], ev.kinds[j], ev.vecs[j], dropped, n)
+		if err != nil {
+			for _, a := range out {
+				if a != nil {
+					a.Release()
+				}
 			}
+			return nil, nil, err
 		}
-		for k, v := range results {
-			cols[k].append(v)
-		}
-		next = row + 1
-	})
-	nulls(int(rec.NumRows()))
-	for k, j := range ev.computed {
-		out[j] = cols[k].b.NewArray()
+		out[j] = arr
 	}
 	for j, p := range ev.programs {
 		if p.column >= 0 {
@@ -149,11 +323,61 @@ func (ev *Evaluator) Arrays(rec arrow.RecordBatch, mem memory.Allocator) ([]arro
 			out[j].Retain()
 		}
 	}
+	return out, rejects, nil
+}
+
+// machineArrays runs the computed programs row by row, as some run on the
+// machine, and appends the machine's results to their columns, cols, by
+// program; it returns the row errors, by row.
+func (ev *Evaluator) machineArrays(rec arrow.RecordBatch, cols []*column) []sdk.RowError {
+	next := 0
+	nulls := func(upTo int) {
+		for ; next < upTo; next++ {
+			for _, c := range cols {
+				if c != nil {
+					c.b.AppendNull()
+				}
+			}
+		}
+	}
+	var typeRejects []sdk.RowError
+	rejects := ev.run(rec, ev.computed, false, func(row int, results []any) {
+		nulls(row)
+		for k, j := range ev.computed {
+			if c := cols[j]; c != nil && !c.fits(results[k]) {
+				v := results[k]
+				typeRejects = append(typeRejects, sdk.RowError{Row: row, Code: CodeEval, Message: fmt.Sprintf(
+					"%s: produced %v (%T), which a %s column cannot hold", describe(ev.programs[j]), v, v, c.b.Type())})
+				return // the row stays null; nulls() fills it
+			}
+		}
+		for k, j := range ev.computed {
+			if c := cols[j]; c != nil {
+				c.append(results[k])
+			}
+		}
+		next = row + 1
+	})
+	nulls(int(rec.NumRows()))
 	if len(typeRejects) > 0 {
 		rejects = append(rejects, typeRejects...)
 		slices.SortFunc(rejects, func(a, b sdk.RowError) int { return a.Row - b.Row })
 	}
-	return out, rejects, nil
+	return rejects
+}
+
+// droppedRows marks the rows of rejects, which the arrays leave null; it
+// returns nil if there are none.
+func (ev *Evaluator) droppedRows(rejects []sdk.RowError, n int) []bool {
+	if len(rejects) == 0 {
+		return nil
+	}
+	ev.dropped = sized(ev.dropped, n)
+	clear(ev.dropped)
+	for _, r := range rejects {
+		ev.dropped[r.Row] = true
+	}
+	return ev.dropped
 }
 
 // Mask evaluates a single boolean program on every row and returns a boolean
@@ -161,9 +385,17 @@ func (ev *Evaluator) Arrays(rec arrow.RecordBatch, mem memory.Allocator) ([]arro
 // Rows on which it fails are false in the mask and reported as row errors.
 // The caller releases the mask.
 func (ev *Evaluator) Mask(rec arrow.RecordBatch, mem memory.Allocator) (*array.Boolean, int, []sdk.RowError) {
+	n := int(rec.NumRows())
+	if ev.columnar[0] != nil && ev.kinds[0] == kindBool {
+		ev.evalColumnar(rec, []int{0}, false)
+		if ev.columnar[0] != nil { // else demoted: the machine runs it below
+			rejects := ev.columnarRejects()
+			mask, kept := maskOf(mem, ev.vecs[0], ev.droppedRows(rejects, n), n)
+			return mask, kept, rejects
+		}
+	}
 	b := array.NewBooleanBuilder(mem)
 	defer b.Release()
-	n := int(rec.NumRows())
 	b.Reserve(n)
 	next, kept := 0, 0
 	rejects := ev.Rows(rec, func(row int, results []any) {
