@@ -9,6 +9,7 @@ import (
 	"github.com/sluicedata/sluice/plugins/jsonl"
 	"github.com/sluicedata/sluice/plugins/mapper"
 	"github.com/sluicedata/sluice/plugins/parquet"
+	"github.com/sluicedata/sluice/plugins/postgres"
 	"github.com/sluicedata/sluice/plugins/selectcols"
 	"github.com/sluicedata/sluice/plugins/stdout"
 	"github.com/sluicedata/sluice/sdk"
@@ -20,6 +21,7 @@ func Plugins() []sdk.Plugin {
 		csv.Source, csv.Sink,
 		jsonl.Source, jsonl.Sink,
 		parquet.Source, parquet.Sink,
+		postgres.Source,
 		stdout.Sink,
 		filter.Transform,
 		mapper.Transform,
