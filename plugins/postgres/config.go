@@ -25,7 +25,7 @@ type SourceConfig struct {
 	ConnectTimeout time.Duration `sluice:"connect_timeout" default:"30s" doc:"How long to wait for the connection, TLS handshake and authentication."`
 
 	Query string `sluice:"query,required" doc:"SQL query whose rows are the source's rows, with $1, $2, … for the values of args. Its result columns become the batch columns; see the type mapping in docs/postgres.md. The whole query runs in one statement, so it reads one consistent snapshot." example:"\"SELECT id, email, updated_at FROM crm_segment WHERE region = $1\""`
-	Args  []any  `sluice:"args" doc:"Values of the query's parameters: the first is $1. Each is sent as text and converted by the server to the type the query gives its parameter; a list becomes an array." example:"[var.region]"`
+	Args  any    `sluice:"args" doc:"List of the values of the query's parameters: the first is $1; strings, numbers, bools, null and lists may be mixed. Each is sent as text and converted by the server to the type the query gives its parameter; a list becomes an array." example:"[var.region]"`
 
 	BatchRows int `sluice:"batch_rows" default:"10000" doc:"Rows per batch. Rows stream from the server as the pipeline takes them, so memory holds about two batches whatever the size of the result."`
 

@@ -38,7 +38,11 @@ func newSource(cfg SourceConfig) (sdk.Source, error) {
 		diags = append(diags, sdk.Errorf(sdk.Path{"batch_rows"}, "must be at least 1, got %d", cfg.BatchRows)...)
 	}
 	s := &source{cfg: cfg}
-	for i, a := range cfg.Args {
+	args, isList := cfg.Args.([]any)
+	if cfg.Args != nil && !isList {
+		diags = append(diags, sdk.Errorf(sdk.Path{"args"}, "must be a list, such as [var.region, 100]")...)
+	}
+	for i, a := range args {
 		text, err := argText(a)
 		if err != nil {
 			diags = append(diags, sdk.Errorf(sdk.Path{"args", strconv.Itoa(i)}, "%v", err)...)
