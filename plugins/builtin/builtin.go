@@ -5,6 +5,7 @@ package builtin
 import (
 	"github.com/sluicedata/sluice/plugins/csv"
 	"github.com/sluicedata/sluice/plugins/dedupe"
+	"github.com/sluicedata/sluice/plugins/duckdb"
 	"github.com/sluicedata/sluice/plugins/filter"
 	"github.com/sluicedata/sluice/plugins/jsonl"
 	"github.com/sluicedata/sluice/plugins/mapper"
@@ -22,6 +23,7 @@ func Plugins() []sdk.Plugin {
 		jsonl.Source, jsonl.Sink,
 		parquet.Source, parquet.Sink,
 		postgres.Source,
+		duckdb.Source,
 		stdout.Sink,
 		filter.Transform,
 		mapper.Transform,
