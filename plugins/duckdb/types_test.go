@@ -31,6 +31,10 @@ func TestTypeMapping(t *testing.T) {
 		{"SELECT [1, NULL, 3]::INTEGER[] AS v", "list<l: int32, nullable>", []string{"[1,null,3]"}},
 		{"SELECT {'a': 1, 'b': 'x'} AS v", "struct<a: int32 nullable, b: utf8 nullable>", []string{`{"a":1,"b":"x"}`}},
 		{"SELECT [TIMESTAMPTZ '2024-01-01 00:00:00+00'] AS v", "list<l: timestamp[us, tz=UTC], nullable>", []string{`["2024-01-01T00:00:00Z"]`}},
+		{"SELECT (-12345678901234567890123456789)::HUGEINT AS v", "decimal(38, 0)", []string{"-12345678901234567890123456789"}},
+		{"SELECT INTERVAL 3 DAY AS v", "month_day_nano_interval", []string{`{"months":0,"days":3,"nanoseconds":0}`}},
+		{"SELECT 'b'::ENUM('a', 'b') AS v", "dictionary<values=utf8, indices=uint8, ordered=false>", []string{"b"}},
+		{"SELECT MAP {'k': 1} AS v", "map<utf8, int32, items_nullable>", []string{`[{"key":"k","value":1}]`}},
 		{"SELECT TIME '13:14:15' AS v", "time64[us]", []string{"13:14:15.000000"}},
 	}
 	for _, c := range cases {

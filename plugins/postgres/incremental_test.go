@@ -172,3 +172,28 @@ func TestIncrementalConfigurationMistakes(t *testing.T) {
 		t.Errorf("read from another cursor's checkpoint: %v", err)
 	}
 }
+
+// TestIncrementalInfinityNeverBecomesTheMark checks that a row whose cursor
+// is +infinity is rejected, and that the checkpoint stays at the last row
+// before it, so later rows are still read.
+func TestIncrementalInfinityNeverBecomesTheMark(t *testing.T) {
+	url := server.CreateDatabase(t)
+	pgtest.Exec(t, url, `CREATE TABLE c (id int, updated_at timestamptz NOT NULL);
+INSERT INTO c VALUES (1, '2024-01-01'), (2, 'infinity'), (3, '2024-01-02')`)
+	body := config(url, "SELECT id, updated_at FROM c", incrementalBlock)
+	first := read(t, body, nil)
+	if got := first.rows(); !slices.Equal(got, []string{"1|2024-01-01T00:00:00Z", "3|2024-01-02T00:00:00Z"}) {
+		t.Errorf("first run read %q", got)
+	}
+	if n := len(first.rejects()); n != 1 {
+		t.Errorf("%d rows rejected, want the infinite one", n)
+	}
+	if want := `{"cursor":["updated_at","id"],"after":["2024-01-02 00:00:00.000000+00","3"]}`; string(first.last()) != want {
+		t.Errorf("checkpoint %s, want %s", first.last(), want)
+	}
+	pgtest.Exec(t, url, `INSERT INTO c VALUES (4, '2024-01-03')`)
+	second := read(t, body, first.last())
+	if got := second.rows(); !slices.Equal(got, []string{"4|2024-01-03T00:00:00Z"}) || len(second.rejects()) != 1 {
+		t.Errorf("second run read %q and rejected %d", got, len(second.rejects()))
+	}
+}
