@@ -5,8 +5,12 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
 	"github.com/jackc/pgx/v5"
+	"github.com/sluicedata/sluice/plugins/internal/colbuild"
 
 	"github.com/sluicedata/sluice/sdk"
 )
@@ -89,8 +93,7 @@ type reader struct {
 	rows pgx.Rows
 	emit sdk.Emitter
 
-	rb      *array.RecordBuilder
-	cols    []column
+	cols    []batchColumn
 	n       int
 	rejects []sdk.RowError
 
@@ -103,15 +106,14 @@ type reader struct {
 
 func (r *reader) run(ctx context.Context) error {
 	s := r.src
-	r.rb = array.NewRecordBuilder(s.host.Allocator(), s.schema)
-	defer r.rb.Release()
-	r.cols = make([]column, len(s.types))
+	r.cols = make([]batchColumn, len(s.types))
 	for i, ct := range s.types {
-		r.cols[i] = newColumn(ct, r.rb.Field(i), s.checkUTF8)
+		r.cols[i] = newBatchColumn(ct, s.host.Allocator(), s.checkUTF8)
+		defer r.cols[i].release()
 	}
 	r.last = make([][]byte, len(s.cursor))
 	batch := s.cfg.BatchRows
-	r.rb.Reserve(batch)
+	r.reserve()
 	for r.rows.Next() {
 		values := r.rows.RawValues()
 		if r.n == batch {
@@ -121,7 +123,7 @@ func (r *reader) run(ctx context.Context) error {
 			if err := r.flush(ctx, !r.ties(values)); err != nil {
 				return err
 			}
-			r.rb.Reserve(batch)
+			r.reserve()
 		}
 		r.add(values)
 	}
@@ -134,12 +136,19 @@ func (r *reader) run(ctx context.Context) error {
 	return nil
 }
 
+// reserve makes room for a batch of rows.
+func (r *reader) reserve() {
+	for _, c := range r.cols {
+		c.reserve(r.src.cfg.BatchRows)
+	}
+}
+
 // add appends one row.
 func (r *reader) add(values [][]byte) {
 	var reason string
 	col := -1
 	for i, c := range r.cols {
-		if msg := c.append(values[i]); msg != "" && reason == "" {
+		if msg := c.col.append(values[i]); msg != "" && reason == "" {
 			reason, col = msg, i
 		}
 	}
@@ -195,7 +204,14 @@ func (r *reader) flush(ctx context.Context, checkpoint bool) error {
 		}
 		b.Checkpoint = cp.encode()
 	}
-	b.Record = r.rb.NewRecordBatch()
+	arrays := make([]arrow.Array, len(r.cols))
+	for i, c := range r.cols {
+		arrays[i] = c.build()
+	}
+	b.Record = array.NewRecordBatch(s.schema, arrays, int64(r.n))
+	for _, a := range arrays {
+		a.Release()
+	}
 	r.n, r.rejects, r.hasLast = 0, nil, false
 	err := r.emit.Emit(ctx, b)
 	b.Record.Release()
@@ -204,4 +220,32 @@ func (r *reader) flush(ctx context.Context, checkpoint bool) error {
 
 func checkpointOf(cursor []string, n int) checkpoint {
 	return checkpoint{Cursor: cursor, After: make([]string, n)}
+}
+
+// batchColumn is one column of the batch being built: its decoder, and
+// where the decoder puts values.
+type batchColumn struct {
+	col     column
+	build   func() arrow.Array
+	reserve func(rows int)
+	release func()
+}
+
+func newBatchColumn(ct colType, mem memory.Allocator, checkUTF8 bool) batchColumn {
+	if !ct.list && (ct.kind == kText || ct.kind == kUUID || ct.kind == kJSONB) {
+		acc := colbuild.New(arrow.BinaryTypes.String).(*colbuild.String)
+		return batchColumn{
+			col:     newStringColumn(ct.kind, acc, checkUTF8),
+			build:   func() arrow.Array { return acc.Build(mem) },
+			reserve: func(int) {},
+			release: func() {},
+		}
+	}
+	b := array.NewBuilder(mem, ct.arrow)
+	return batchColumn{
+		col:     newColumn(ct, b, checkUTF8),
+		build:   b.NewArray,
+		reserve: b.Reserve,
+		release: b.Release,
+	}
 }
