@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -195,5 +196,42 @@ INSERT INTO c VALUES (1, '2024-01-01'), (2, 'infinity'), (3, '2024-01-02')`)
 	second := read(t, body, first.last())
 	if got := second.rows(); !slices.Equal(got, []string{"4|2024-01-03T00:00:00Z"}) || len(second.rejects()) != 1 {
 		t.Errorf("second run read %q and rejected %d", got, len(second.rejects()))
+	}
+}
+
+// TestCursorTypes resumes from every checkpoint with cursors of each
+// allowed type, so each type's checkpoint text is parsed back by the server
+// to exactly the value it came from.
+func TestCursorTypes(t *testing.T) {
+	url := server.CreateDatabase(t)
+	for _, c := range []struct{ typ, expr string }{
+		{"smallint", "(i % 7)::smallint"},
+		{"integer", "i * 3"},
+		{"numeric", "(i % 9) / 7.0"},
+		{"numeric(10,3)", "((i % 9) / 7.0)::numeric(10,3)"},
+		{"text", "'k' || (i % 11)"},
+		{"varchar(10)", "('é' || (i % 11))::varchar(10)"},
+		{"uuid", "md5((i % 13)::text)::uuid"},
+		{"date", "'1999-12-31'::date + (i % 5)"},
+		{"timestamp", "'2024-01-01 00:00:00.123456'::timestamp + (i % 5) * interval '1.000001 second'"},
+		{"timestamptz", "'1969-07-20 20:17:40+00'::timestamptz + (i % 5) * interval '1 microsecond'"},
+	} {
+		t.Run(strings.ReplaceAll(c.typ, " ", "_"), func(t *testing.T) {
+			table := "c_" + strings.NewReplacer("(", "_", ")", "", ",", "_").Replace(c.typ)
+			pgtest.Exec(t, url, fmt.Sprintf("CREATE TABLE %s AS SELECT i AS id, (%s)::%s AS k FROM generate_series(1, 60) i", table, c.expr, c.typ))
+			body := config(url, "SELECT k, id FROM "+table, "batch_rows = 7", "incremental {\n  cursor = [\"k\", \"id\"]\n}")
+			all := read(t, body, nil)
+			seen := 0
+			for i, b := range all.batches {
+				seen += int(b.Record.NumRows())
+				if b.Checkpoint == nil {
+					t.Errorf("batch %d has no checkpoint; the cursor is unique", i)
+					continue
+				}
+				if n := len(read(t, body, b.Checkpoint).rows()); n != 60-seen {
+					t.Errorf("resuming after batch %d (%s) read %d rows, want %d", i, b.Checkpoint, n, 60-seen)
+				}
+			}
+		})
 	}
 }
