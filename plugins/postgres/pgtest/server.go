@@ -86,7 +86,13 @@ func Start(ctx context.Context) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{password: randomHex(12), exited: make(chan struct{})}
-	if s.dir, err = os.MkdirTemp("", "sluice-pgtest-"); err != nil {
+	// As root, the directory must be reachable by the postgres user: /tmp
+	// is, whatever $TMPDIR says.
+	parent := ""
+	if owner.uid != nil {
+		parent = "/tmp"
+	}
+	if s.dir, err = os.MkdirTemp(parent, "sluice-pgtest-"); err != nil {
 		return nil, fmt.Errorf("pgtest: %w", err)
 	}
 	if err := s.start(ctx, bin, owner); err != nil {
