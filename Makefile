@@ -5,7 +5,7 @@ BIN       := bin
 ROWS      ?= 1000000
 BENCHDATA := testdata/generated
 
-.PHONY: help build test vet fmt bench clean
+.PHONY: help build test testdeps vet fmt bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -13,8 +13,17 @@ help: ## list the targets
 build: ## build the sluice command into bin/
 	$(GO) build -o $(BIN)/sluice ./cmd/sluice
 
-test: vet ## vet, then run every test with the race detector
+test: vet testdeps ## vet, then run every test with the race detector
 	$(GO) test -race -count=1 ./...
+
+# The postgres tests start a throwaway server (plugins/postgres/pgtest) from
+# PostgreSQL's binaries; Debian keeps them in /usr/lib/postgresql/*/bin.
+testdeps: ## install PostgreSQL's server for the tests, if missing (apt-get, as root)
+	@if [ -n "$$SLUICE_TEST_POSTGRES_URL" ] || command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "--- installing postgresql for the tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null; \
+	else echo "The tests need PostgreSQL's server: sudo apt-get install -y postgresql (or set SLUICE_TEST_POSTGRES_URL)"; exit 1; fi
 
 vet: ## go vet and a gofmt check
 	$(GO) vet ./...

@@ -5,10 +5,12 @@ package builtin
 import (
 	"github.com/sluicedata/sluice/plugins/csv"
 	"github.com/sluicedata/sluice/plugins/dedupe"
+	"github.com/sluicedata/sluice/plugins/duckdb"
 	"github.com/sluicedata/sluice/plugins/filter"
 	"github.com/sluicedata/sluice/plugins/jsonl"
 	"github.com/sluicedata/sluice/plugins/mapper"
 	"github.com/sluicedata/sluice/plugins/parquet"
+	"github.com/sluicedata/sluice/plugins/postgres"
 	"github.com/sluicedata/sluice/plugins/selectcols"
 	"github.com/sluicedata/sluice/plugins/stdout"
 	"github.com/sluicedata/sluice/sdk"
@@ -20,6 +22,8 @@ func Plugins() []sdk.Plugin {
 		csv.Source, csv.Sink,
 		jsonl.Source, jsonl.Sink,
 		parquet.Source, parquet.Sink,
+		postgres.Source,
+		duckdb.Source,
 		stdout.Sink,
 		filter.Transform,
 		mapper.Transform,
