@@ -310,9 +310,15 @@ func (s *postgresStore) Describe(ctx context.Context) (Summary, error) {
 	return sum, wrap(err, "describing state")
 }
 
+// Close releases the pipeline's lock and the connections. It is safe to call
+// more than once.
 func (s *postgresStore) Close() error {
+	if s.lock == nil {
+		return nil
+	}
 	s.lock.Exec(context.Background(), `SELECT pg_advisory_unlock_all()`)
 	s.lock.Release()
+	s.lock = nil
 	s.pool.Close()
 	return nil
 }

@@ -281,3 +281,8 @@ func (b *batcher) release() {
 	}
 	b.chunks, b.rows = nil, 0
 }
+
+// Incremental reports whether the source reads by a cursor: its checkpoints
+// are then high-water marks that the engine keeps between runs, rather than
+// positions within one run.
+func (s *source) Incremental() bool { return s.cfg.Incremental != nil }

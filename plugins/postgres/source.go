@@ -283,3 +283,8 @@ func argText(v any) (any, error) {
 	}
 	return nil, fmt.Errorf("a query argument must be a string, number, bool, null or a list of them, not %T", v)
 }
+
+// Incremental reports whether the source reads by a cursor: its checkpoints
+// are then high-water marks that the engine keeps between runs, rather than
+// positions within one run.
+func (s *source) Incremental() bool { return s.cfg.Incremental != nil }
