@@ -31,7 +31,7 @@ func BenchmarkReadParquet(b *testing.B) {
 		path, _ = filepath.Abs("../../testdata/generated/segment-1000000.parquet")
 	}
 	if _, err := os.Stat(path); err != nil {
-		b.Fatalf("%v: write it with testdata/bench/w3.hcl (see docs/benchmarks-warehouse.md)", err)
+		b.Fatalf("%v: write it with testdata/bench/w3.hcl (see docs/benchmarks.md)", err)
 	}
 	body := query(fmt.Sprintf("SELECT * FROM read_parquet('%s')", path))
 	var rows int64
