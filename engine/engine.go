@@ -175,6 +175,12 @@ type RunOptions struct {
 	// Retry governs how rows that a sink reports as failed transiently are
 	// written again. The zero value is the default policy.
 	Retry RetryPolicy
+	// Full makes sinks with a sync block send every row, not only those that
+	// changed since the last run.
+	Full bool
+	// AllowMassDelete lets a sync sink act on more rows that left its input
+	// than its sync block's safety rail allows.
+	AllowMassDelete bool
 }
 
 // RetryPolicy is how often and how patiently rows are written again.
@@ -222,6 +228,9 @@ func (p *Pipeline) Run(ctx context.Context, opts RunOptions) (Stats, error) {
 		Retry:            opts.Retry,
 		Resume:           resume,
 		OnCheckpoint:     saver.commit,
+		State:            store,
+		FullSync:         opts.Full,
+		AllowMassLeave:   opts.AllowMassDelete,
 	})
 	fail := func(err error) {
 		if err != nil && runErr == nil {

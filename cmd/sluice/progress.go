@@ -131,7 +131,7 @@ func writeSummary(w io.Writer, s engine.Stats) {
 		for _, o := range []struct {
 			name string
 			n    int64
-		}{{"created", n.Created}, {"updated", n.Updated}, {"unchanged", n.Unchanged}, {"deleted", n.Deleted}, {"retried", n.Retried}} {
+		}{{"created", n.Created}, {"updated", n.Updated}, {"unchanged", n.Unchanged}, {"deleted", n.Deleted}, {"retried", n.Retried}, {"left the input and acted on", n.Left}} {
 			if o.n > 0 {
 				notes = append(notes, fmt.Sprintf("%s %s", count(o.n), o.name))
 			}

@@ -17,6 +17,8 @@ func (c *cli) runCmd(args []string) error {
 	asJSON := fs.Bool("json", false, "print the run summary as JSON on stdout")
 	quiet := fs.Bool("quiet", false, "print no progress, only the summary and errors")
 	grace := fs.Duration("grace", 10*time.Second, "after Ctrl-C, how long batches already read may take to be written")
+	full := fs.Bool("full", false, "sinks with a sync block send every row, not only those that changed since the last run")
+	massDelete := fs.Bool("allow-mass-delete", false, "let sync sinks act on more rows that left their input than their safety rail allows")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -39,6 +41,8 @@ func (c *cli) runCmd(args []string) error {
 		Progress:         progress.update,
 		ProgressInterval: progress.interval(),
 		Grace:            *grace,
+		Full:             *full,
+		AllowMassDelete:  *massDelete,
 	})
 	progress.done()
 	c.printWarnings(p)

@@ -33,6 +33,9 @@ type Node struct {
 	// Batch and MaxInFlight override the plugin's write policy. Sinks only.
 	Batch       Batch
 	MaxInFlight int
+	// Sync, when set, makes a sink send only new and changed rows and act on
+	// the records of rows that left its input. Sinks only.
+	Sync *Sync
 
 	// Body is the rest of the block, for the plugin's schema, and EvalContext
 	// the context to evaluate it in.
@@ -68,7 +71,7 @@ type Batch struct {
 // node block; they are the names sdk.ReservedNames keeps from plugins.
 var metaSchema = &hcl.BodySchema{
 	Attributes: []hcl.AttributeSchema{{Name: "input"}, {Name: "rejects"}, {Name: "max_rejects"}, {Name: "max_in_flight"}},
-	Blocks:     []hcl.BlockHeaderSchema{{Type: "batch"}},
+	Blocks:     []hcl.BlockHeaderSchema{{Type: "batch"}, {Type: "sync"}},
 }
 
 var batchSchema = &hcl.BodySchema{Attributes: []hcl.AttributeSchema{{Name: "rows"}, {Name: "bytes"}}}
@@ -126,14 +129,21 @@ func decodeNode(kind sdk.Kind, block *hcl.Block, ctx *hcl.EvalContext) (*Node, h
 	for _, b := range content.Blocks {
 		if kind != sdk.KindSink {
 			diags = append(diags, &hcl.Diagnostic{
-				Severity: hcl.DiagError, Summary: "Unexpected batch block",
-				Detail: "Only sinks receive batches of a chosen size.", Subject: b.DefRange.Ptr(),
+				Severity: hcl.DiagError, Summary: fmt.Sprintf("Unexpected %s block", b.Type),
+				Detail: "Only sinks have " + map[string]string{"batch": "a batch size.", "sync": "a sync policy."}[b.Type], Subject: b.DefRange.Ptr(),
 			})
 			continue
 		}
-		batch, ds := decodeBatch(b, ctx)
-		diags = append(diags, ds...)
-		n.Batch = batch
+		switch b.Type {
+		case "batch":
+			batch, ds := decodeBatch(b, ctx)
+			diags = append(diags, ds...)
+			n.Batch = batch
+		case "sync":
+			sync, ds := decodeSync(b, ctx)
+			diags = append(diags, ds...)
+			n.Sync = sync
+		}
 	}
 	return n, diags
 }

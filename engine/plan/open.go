@@ -57,6 +57,10 @@ func (pl *Plan) open(ctx context.Context, opts Options) hcl.Diagnostics {
 				n.Out = nil
 			}
 			diags = append(diags, n.diagnostics(err)...)
+			continue
+		}
+		if n.Config.Sync != nil {
+			diags = append(diags, n.checkSync()...)
 		}
 	}
 	return diags

@@ -48,6 +48,12 @@ type Node struct {
 	In, Out *arrow.Schema
 	// Writes is the sink's write policy with the pipeline's overrides.
 	Writes sdk.WritePolicy
+	// Fingerprint identifies a sync sink's plugin, configuration and input
+	// schema: a snapshot written under another fingerprint is not trusted.
+	Fingerprint string
+
+	// value is the node's decoded configuration.
+	value cty.Value
 
 	opened bool
 }
@@ -163,6 +169,7 @@ func (n *Node) configure(ctx context.Context, opts Options) hcl.Diagnostics {
 		return diags
 	}
 	opts.Redactor.Add(sensitiveValues(schema, value)...)
+	n.value = value
 	inst, err := plugin.New(ctx, value)
 	if err != nil {
 		return append(diags, n.diagnostics(err)...)

@@ -24,6 +24,8 @@ type node struct {
 	senders sync.WaitGroup
 	// tracker commits a source's checkpoints.
 	tracker *tracker
+	// sync tracks a sync sink's changes.
+	sync *syncer
 }
 
 func (n *node) instance() any {

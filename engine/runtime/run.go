@@ -12,6 +12,7 @@ import (
 
 	"github.com/sluicedata/sluice/engine/plan"
 	"github.com/sluicedata/sluice/engine/redact"
+	"github.com/sluicedata/sluice/engine/state"
 	"github.com/sluicedata/sluice/sdk"
 )
 
@@ -37,6 +38,12 @@ type Options struct {
 	OnCheckpoint func(source string, cp sdk.Checkpoint)
 	// Retry governs how rows a sink reports as retryable are written again.
 	Retry RetryPolicy
+	// State keeps the snapshots of sinks with a sync block. FullSync sends
+	// every row regardless; AllowMassLeave lets a run act on more departed
+	// rows than a sync block's safety rail allows.
+	State          state.Store
+	FullSync       bool
+	AllowMassLeave bool
 }
 
 // RetryPolicy is how often and how patiently the engine writes rows again
@@ -77,6 +84,9 @@ func (o *Options) defaults() {
 	}
 	if o.Retry.MaxBackoff <= 0 {
 		o.Retry.MaxBackoff = 30 * time.Second
+	}
+	if o.State == nil {
+		o.State = state.NewMemory("")
 	}
 }
 

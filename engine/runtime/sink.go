@@ -9,11 +9,18 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
+	"github.com/sluicedata/sluice/engine/state"
 	"github.com/sluicedata/sluice/sdk"
 	"github.com/sluicedata/sluice/sdk/batches"
 )
 
 func (n *node) runSink(r *run) {
+	if n.Config.Sync != nil {
+		var err error
+		if n.sync, err = newSyncer(r.runCtx, r, n); err != nil {
+			r.fail(fmt.Errorf("%s: reading the sync snapshot: %w", n.Address(), err))
+		}
+	}
 	writes := make(chan *envelope, n.Writes.InFlight)
 	var wg sync.WaitGroup
 	for range n.Writes.InFlight {
@@ -33,6 +40,9 @@ func (n *node) runSink(r *run) {
 	close(writes)
 	wg.Wait()
 	ctx := context.WithoutCancel(r.runCtx)
+	if n.sync != nil && r.err() == nil {
+		n.finishSync(ctx, r)
+	}
 	if a, ok := n.Sink.(sdk.Aborter); ok && r.err() != nil {
 		if err := a.Abort(ctx); err != nil {
 			r.opts.Logger.Warn("discarding output of failed run", "node", n.Address(), "error", err)
@@ -41,6 +51,21 @@ func (n *node) runSink(r *run) {
 	}
 	if err := n.Sink.Close(ctx); err != nil && !r.stopping() {
 		r.fail(fmt.Errorf("%s: close: %w", n.Address(), err))
+	}
+}
+
+// finishSync saves the rows a sync sink confirmed and, when this run read
+// its whole input, acts on the rows that left it.
+func (n *node) finishSync(ctx context.Context, r *run) {
+	if err := n.sync.save(ctx); err != nil {
+		r.fail(fmt.Errorf("%s: saving the sync snapshot: %w", n.Address(), err))
+		return
+	}
+	if r.readCtx.Err() != nil {
+		return // interrupted: the input is not complete, so nothing has left it
+	}
+	if err := n.sync.leave(r.runCtx, r); err != nil {
+		r.fail(fmt.Errorf("%s: %w", n.Address(), err))
 	}
 }
 
@@ -129,15 +154,39 @@ func (n *node) rebatch(r *run, out chan<- *envelope) {
 	}
 }
 
-// write writes one batch, writing rows again while the sink reports them as
-// failed transiently and the retry policy allows, and accounts for every row.
+// write writes one batch — for a sync sink, only its new and changed rows
+// — and accounts for every row.
 func (n *node) write(r *run, env *envelope) {
 	defer env.release()
+	if n.sync == nil {
+		n.writeRows(r, env, env.rec, nil)
+		return
+	}
+	changed, entries, unchanged, err := n.sync.filter(r, env.rec)
+	if err != nil {
+		r.fail(fmt.Errorf("%s: comparing rows with the sync snapshot: %w", n.Address(), err))
+		return
+	}
+	n.counters.out.Add(int64(unchanged))
+	n.counters.unchanged.Add(int64(unchanged))
+	if changed == nil {
+		return
+	}
+	defer changed.Release()
+	n.writeRows(r, env, changed, entries)
+}
+
+// writeRows writes rec, writing rows again while the sink reports them as
+// failed transiently and the retry policy allows, and accounts for every
+// row. entries, for a sync sink, are the snapshot entries of rec's rows: those
+// of the rows written are confirmed.
+func (n *node) writeRows(r *run, env *envelope, rec arrow.RecordBatch, entries []state.Entry) {
 	policy := r.opts.Retry
-	rec := env.rec
-	var index []int // index[i] is the row of env.rec that row i of rec is
+	base := rec
+	var index []int // index[i] is the row of base that row i of rec is
+	failed := map[int]bool{}
 	defer func() {
-		if rec != env.rec {
+		if rec != base {
 			rec.Release()
 		}
 	}()
@@ -184,11 +233,14 @@ func (n *node) write(r *run, env *envelope) {
 				final = append(final, e)
 			}
 		}
+		for _, e := range final {
+			failed[e.Row] = true
+		}
 		if len(final) > 0 {
-			r.reject(n, env.rec, final, env.tickets)
+			r.reject(n, base, final, env.tickets)
 		}
 		if len(retry) == 0 {
-			return
+			break
 		}
 		c.retried.Add(int64(len(retry)))
 		wait = max(wait, backoff(policy, attempt))
@@ -201,15 +253,24 @@ func (n *node) write(r *run, env *envelope) {
 		for i, e := range retry {
 			index[i] = e.Row
 		}
-		next, err := batches.Take(context.Background(), r.opts.Allocator, env.rec, index)
+		next, err := batches.Take(context.Background(), r.opts.Allocator, base, index)
 		if err != nil {
 			r.fail(fmt.Errorf("%s: selecting rows to retry: %w", n.Address(), err))
 			return
 		}
-		if rec != env.rec {
+		if rec != base {
 			rec.Release()
 		}
 		rec = next
+	}
+	if entries != nil {
+		confirmed := make([]state.Entry, 0, len(entries))
+		for i, e := range entries {
+			if !failed[i] {
+				confirmed = append(confirmed, e)
+			}
+		}
+		n.sync.confirm(confirmed)
 	}
 }
 

@@ -12,7 +12,7 @@ import (
 type counters struct {
 	in, out, filtered, deduplicated, rejected atomic.Int64
 	created, updated, unchanged, deleted      atomic.Int64
-	skipped, retried                          atomic.Int64
+	skipped, retried, left                    atomic.Int64
 	batches                                   atomic.Int64
 	// memoryPeak is the most memory the node reported holding.
 	memoryPeak atomic.Int64
@@ -55,6 +55,9 @@ type NodeStats struct {
 	Deleted   int64 `json:"deleted,omitempty"`
 	// Retried counts rows a sink wrote again after a transient failure.
 	Retried int64 `json:"retried,omitempty"`
+	// Left counts records a sync sink acted on because their rows left its
+	// input. They are not rows of this run, so not part of In.
+	Left    int64 `json:"left,omitempty"`
 	Batches int64 `json:"batches"`
 	// MemoryHeld is what a node holding data across batches (a dedupe)
 	// reports holding now, and MemoryPeak the most it held at once, in
@@ -74,7 +77,7 @@ func (c *counters) snapshot(n *node) NodeStats {
 		In: c.in.Load(), Out: c.out.Load(), Filtered: c.filtered.Load() + c.skipped.Load(),
 		Deduplicated: c.deduplicated.Load(), Rejected: c.rejected.Load(),
 		Created: c.created.Load(), Updated: c.updated.Load(), Unchanged: c.unchanged.Load(), Deleted: c.deleted.Load(),
-		Retried: c.retried.Load(), Batches: c.batches.Load(),
+		Retried: c.retried.Load(), Left: c.left.Load(), Batches: c.batches.Load(),
 	}
 	if r, ok := n.instance().(sdk.MemoryReporter); ok {
 		s.MemoryHeld = r.MemoryHeld()
