@@ -11,6 +11,12 @@
 //
 // A row whose key is null or the empty string identifies nothing, so it is
 // never a duplicate of another: it is passed on as is.
+//
+// Keeping the first row returns the result as Keep, a mask of the input rows
+// that pass on, and makes the transform an sdk.Projector that reads only the
+// key's columns: out of process only those travel, and only the mask comes
+// back. The other modes return rows they held, so they are no projection
+// (Columns returns nil) and get whole batches.
 package dedupe
 
 import (
@@ -23,6 +29,7 @@ import (
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sluicedata/sluice/sdk"
@@ -73,6 +80,9 @@ type dedupe struct {
 	cfg  Config
 	mem  memory.Allocator
 	eval *rowexpr.Evaluator
+	// reads and passes are what Columns reports for keep = first.
+	reads  []string
+	passes []int
 
 	// seen holds the keys met so far, for keep = first.
 	seen map[string]struct{}
@@ -120,47 +130,58 @@ func (d *dedupe) Open(_ context.Context, host sdk.Host, in *arrow.Schema) (*arro
 	d.eval = rowexpr.NewEvaluator(progs...)
 	d.seen = map[string]struct{}{}
 	d.byKey = map[string]int{}
+	if d.cfg.Keep == "first" {
+		d.reads = key.Columns()
+		d.passes = make([]int, in.NumFields())
+		for i := range d.passes {
+			d.passes[i] = i
+		}
+	}
 	return in, nil
 }
 
+// Columns: keeping the first row reads the key's columns and passes every
+// column on; the other modes hold rows, and are no projection.
+func (d *dedupe) Columns() ([]string, []int) { return d.reads, d.passes }
+
 func (d *dedupe) Process(ctx context.Context, in arrow.RecordBatch) (sdk.Result, error) {
 	if d.cfg.Keep == "first" {
-		return d.first(ctx, in)
+		return d.first(in)
 	}
 	return d.hold(in)
 }
 
-// first passes on the rows whose key is new.
-func (d *dedupe) first(ctx context.Context, in arrow.RecordBatch) (sdk.Result, error) {
+// first passes on the rows whose key is new, as a Keep mask.
+func (d *dedupe) first(in arrow.RecordBatch) (sdk.Result, error) {
 	var res sdk.Result
-	keep := make([]int, 0, in.NumRows())
+	n := int(in.NumRows())
+	b := array.NewBooleanBuilder(d.mem)
+	defer b.Release()
+	b.Reserve(n)
+	next := 0
 	res.Rejects = d.eval.Rows(in, func(row int, results []any) {
+		for ; next < row; next++ {
+			b.UnsafeAppend(false) // rejected
+		}
+		next = row + 1
 		key, ok := keyString(results[0])
 		if ok {
 			if _, dup := d.seen[key]; dup {
 				res.Deduplicated++
+				b.UnsafeAppend(false)
 				return
 			}
 			key = strings.Clone(key)
 			d.seen[key] = struct{}{}
 			d.keyBytes += int64(len(key))
 		}
-		keep = append(keep, row)
+		b.UnsafeAppend(true)
 	})
+	for ; next < n; next++ {
+		b.UnsafeAppend(false)
+	}
 	d.heldSize.Store(d.keyBytes + int64(len(d.seen))*mapEntryBytes)
-	if len(keep) == 0 {
-		return res, nil
-	}
-	if len(keep) == int(in.NumRows()) {
-		in.Retain()
-		res.Out = in
-		return res, nil
-	}
-	out, err := batches.Take(ctx, d.mem, in, keep)
-	if err != nil {
-		return sdk.Result{}, err
-	}
-	res.Out = out
+	res.Keep = b.NewBooleanArray()
 	return res, nil
 }
 
