@@ -154,7 +154,7 @@ type widener struct {
 	nulls []arrow.Array // by input column; nil for read columns or until needed
 }
 
-func (w *widener) widen(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
+func (w *widener) widen(rec arrow.RecordBatch) (out arrow.RecordBatch, err error) {
 	if int(rec.NumCols()) != len(w.p.reads) {
 		return nil, fmt.Errorf("%w: a projected call of %d columns, not %d", errProtocol, rec.NumCols(), len(w.p.reads))
 	}
@@ -174,7 +174,12 @@ func (w *widener) widen(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 				size = max(n, 2*w.nulls[j].Len())
 				w.nulls[j].Release()
 			}
-			w.nulls[j] = array.MakeArrayOfNull(w.mem, w.p.in.Field(j).Type, size)
+			if w.nulls[j], err = makeNulls(w.mem, w.p.in.Field(j).Type, size); err != nil {
+				for _, s := range slices {
+					s.Release()
+				}
+				return nil, fmt.Errorf("a placeholder for column %q: %w", w.p.in.Field(j).Name, err)
+			}
 		}
 		if w.nulls[j].Len() == n {
 			cols[j] = w.nulls[j]
@@ -183,11 +188,22 @@ func (w *widener) widen(rec arrow.RecordBatch) (arrow.RecordBatch, error) {
 		cols[j] = array.NewSlice(w.nulls[j], 0, int64(n))
 		slices = append(slices, cols[j])
 	}
-	out := array.NewRecordBatch(w.p.in, cols, int64(n))
+	out = array.NewRecordBatch(w.p.in, cols, int64(n))
 	for _, s := range slices {
 		s.Release()
 	}
 	return out, nil
+}
+
+// makeNulls is array.MakeArrayOfNull, which panics on the few types it
+// cannot make, as an error.
+func makeNulls(mem memory.Allocator, dt arrow.DataType, n int) (a arrow.Array, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	return array.MakeArrayOfNull(mem, dt, n), nil
 }
 
 func (w *widener) release() {
