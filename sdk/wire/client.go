@@ -45,9 +45,10 @@ type Client struct {
 	rpc  pb.PluginClient
 	opts ClientOptions
 	// columnar says Open tells transforms that this engine takes Keep and
-	// aligned Out, and projects calls; always, but for the tests of how a
-	// plugin answers an engine that predates them.
-	columnar bool
+	// aligned Out, and projects calls; headed that it reads and sends Batch
+	// headers in frames. Always, but for the tests of how a plugin answers
+	// an engine that predates them.
+	columnar, headed bool
 }
 
 // NewClient returns a client on a gRPC connection to a plugin server.
@@ -61,7 +62,7 @@ func NewClient(conn grpc.ClientConnInterface, opts ClientOptions) *Client {
 	if opts.ReadWindow <= 0 {
 		opts.ReadWindow = DefaultReadWindow
 	}
-	return &Client{conn: conn, rpc: pb.NewPluginClient(conn), opts: opts, columnar: true}
+	return &Client{conn: conn, rpc: pb.NewPluginClient(conn), opts: opts, columnar: true, headed: true}
 }
 
 // Ping checks that the plugin process answers, with go-plugin's health
@@ -184,6 +185,8 @@ type remote struct {
 	c    *Client
 	id   uint64
 	host sdk.Host
+	// headed says both sides send Batch headers in frames (Open).
+	headed bool
 }
 
 func (r *remote) open(ctx context.Context, host sdk.Host, in *arrow.Schema) (*arrow.Schema, error) {
@@ -199,13 +202,14 @@ func (r *remote) openTransform(ctx context.Context, host sdk.Host, in *arrow.Sch
 	if err != nil {
 		return nil, nil, err
 	}
-	resp, err := r.c.rpc.Open(ctx, &pb.OpenRequest{Instance: r.id, Offline: host.Offline(), InSchema: b, Columnar: columnar})
+	resp, err := r.c.rpc.Open(ctx, &pb.OpenRequest{Instance: r.id, Offline: host.Offline(), InSchema: b, Columnar: columnar, HeadedFrames: r.c.headed})
 	if err != nil {
 		return nil, nil, r.c.broken(ctx, err)
 	}
 	if resp.Error != nil {
 		return nil, nil, decodeError(resp.Error)
 	}
+	r.headed = resp.HeadedFrames
 	out, err := decodeSchema(resp.OutSchema)
 	return resp, out, err
 }

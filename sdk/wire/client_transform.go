@@ -189,7 +189,7 @@ func (t *remoteTransform) ensureStream(ctx context.Context) (*callStream, error)
 	}
 	t.stream = &callStream{
 		cancel: cancel, stream: stream,
-		snd: newBatchSender(stream, splitLimit(t.c.opts.MaxMessageBytes)),
+		snd: newBatchSender(stream, splitLimit(t.c.opts.MaxMessageBytes), t.headed),
 		rcv: newBatchReceiver(stream, t.host.Allocator()),
 	}
 	return t.stream, nil

@@ -21,9 +21,10 @@ func (h testHost) Logger() *slog.Logger        { return slog.New(slog.DiscardHan
 func (h testHost) Allocator() memory.Allocator { return h.mem }
 func (h testHost) Offline() bool               { return false }
 
-// An engine that predates Keep and aligned Out does not say columnar: the
-// plugin side then applies Keep and drops an aligned Out's rejected rows
-// itself, and sends whole batches both ways.
+// An engine that predates Keep and aligned Out does not say columnar, nor
+// headed_frames: the plugin side then applies Keep and drops an aligned
+// Out's rejected rows itself, sends whole batches both ways, and sends each
+// batch header as a message of its own.
 func TestAnOlderEngineGetsRows(t *testing.T) {
 	ctx := context.Background()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
@@ -33,7 +34,7 @@ func TestAnOlderEngineGetsRows(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer stop()
-	c.columnar = false
+	c.columnar, c.headed = false, false
 	plugins, err := c.Plugins(ctx)
 	if err != nil {
 		t.Fatal(err)

@@ -67,6 +67,8 @@ type instance struct {
 	// takes it.
 	columnar bool
 	proj     *projection
+	// headed says the engine reads Batch headers in frames (OpenRequest).
+	headed bool
 }
 
 // NewServer returns a server for plugins.
@@ -179,11 +181,12 @@ func (s *Server) Open(ctx context.Context, req *pb.OpenRequest) (*pb.OpenRespons
 		return &pb.OpenResponse{Error: encodeError(err)}, nil
 	}
 	in.out = out
+	in.headed = req.HeadedFrames
 	b, err := encodeSchema(out)
 	if err != nil {
 		return nil, err
 	}
-	resp := &pb.OpenResponse{OutSchema: b}
+	resp := &pb.OpenResponse{OutSchema: b, HeadedFrames: req.HeadedFrames}
 	if in.proj != nil {
 		resp.Projection = in.proj.toPB()
 	}

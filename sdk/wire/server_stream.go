@@ -53,7 +53,7 @@ func (s *Server) Read(stream pb.Plugin_ReadServer) error {
 	defer cancel(nil)
 	window := max(int(st.Window), 1)
 	em := &serverEmitter{
-		snd:     newBatchSender(stream, splitLimit(s.opts.MaxMessageBytes)),
+		snd:     newBatchSender(stream, splitLimit(s.opts.MaxMessageBytes), in.headed),
 		credits: make(chan struct{}, window),
 		schema:  in.out,
 	}
@@ -144,7 +144,7 @@ func (s *Server) Process(stream pb.Plugin_ProcessServer) error {
 	ctx := stream.Context()
 	rcv := newBatchReceiver(stream, s.opts.Allocator)
 	defer rcv.release()
-	snd := newBatchSender(stream, splitLimit(s.opts.MaxMessageBytes))
+	snd := newBatchSender(stream, splitLimit(s.opts.MaxMessageBytes), in.headed)
 	var wide *widener
 	if in.proj != nil {
 		wide = &widener{p: in.proj, mem: s.opts.Allocator, nulls: make([]arrow.Array, in.proj.in.NumFields())}
@@ -229,7 +229,7 @@ func (s *Server) Write(stream pb.Plugin_WriteServer) error {
 	ctx := stream.Context()
 	rcv := newBatchReceiver(stream, s.opts.Allocator)
 	defer rcv.release()
-	snd := newBatchSender(stream, splitLimit(s.opts.MaxMessageBytes))
+	snd := newBatchSender(stream, splitLimit(s.opts.MaxMessageBytes), in.headed)
 	slots := make(chan struct{}, max(int(st.Window), 1))
 	var wg sync.WaitGroup
 	defer wg.Wait()

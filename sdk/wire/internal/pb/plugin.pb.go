@@ -367,7 +367,10 @@ type OpenRequest struct {
 	// or an aligned Out (sdk.Result), and may project its Process calls. A
 	// plugin answering an engine that does not applies Keep and drops the
 	// rejected rows of an aligned Out itself, and never projects.
-	Columnar      bool `protobuf:"varint,4,opt,name=columnar,proto3" json:"columnar,omitempty"`
+	Columnar bool `protobuf:"varint,4,opt,name=columnar,proto3" json:"columnar,omitempty"`
+	// headed_frames says the engine reads a Batch header carried in the
+	// frame it heads (Frame.batch), and would send its own so.
+	HeadedFrames  bool `protobuf:"varint,5,opt,name=headed_frames,json=headedFrames,proto3" json:"headed_frames,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -430,6 +433,13 @@ func (x *OpenRequest) GetColumnar() bool {
 	return false
 }
 
+func (x *OpenRequest) GetHeadedFrames() bool {
+	if x != nil {
+		return x.HeadedFrames
+	}
+	return false
+}
+
 type OpenResponse struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	OutSchema []byte                 `protobuf:"bytes,1,opt,name=out_schema,json=outSchema,proto3" json:"out_schema,omitempty"`
@@ -437,7 +447,10 @@ type OpenResponse struct {
 	// projection is set when the transform is an sdk.Projector and the
 	// engine said columnar: its Process calls then carry only the columns
 	// it reads, and its results only the columns it computes.
-	Projection    *Projection `protobuf:"bytes,3,opt,name=projection,proto3" json:"projection,omitempty"`
+	Projection *Projection `protobuf:"bytes,3,opt,name=projection,proto3" json:"projection,omitempty"`
+	// headed_frames says the plugin reads headers in frames too: from then
+	// on both sides send a batch with records as its frames alone.
+	HeadedFrames  bool `protobuf:"varint,4,opt,name=headed_frames,json=headedFrames,proto3" json:"headed_frames,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -491,6 +504,13 @@ func (x *OpenResponse) GetProjection() *Projection {
 		return x.Projection
 	}
 	return nil
+}
+
+func (x *OpenResponse) GetHeadedFrames() bool {
+	if x != nil {
+		return x.HeadedFrames
+	}
+	return false
 }
 
 // Projection is what a transform's Columns said, resolved against its
@@ -1047,10 +1067,15 @@ func (*Msg_End) isMsg_Body() {}
 // Frame is one Arrow IPC message, with the fields of Arrow Flight's
 // FlightData.
 type Frame struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	DataHeader    []byte                 `protobuf:"bytes,1,opt,name=data_header,json=dataHeader,proto3" json:"data_header,omitempty"`
-	DataBody      []byte                 `protobuf:"bytes,2,opt,name=data_body,json=dataBody,proto3" json:"data_body,omitempty"`
-	AppMetadata   []byte                 `protobuf:"bytes,3,opt,name=app_metadata,json=appMetadata,proto3" json:"app_metadata,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	DataHeader  []byte                 `protobuf:"bytes,1,opt,name=data_header,json=dataHeader,proto3" json:"data_header,omitempty"`
+	DataBody    []byte                 `protobuf:"bytes,2,opt,name=data_body,json=dataBody,proto3" json:"data_body,omitempty"`
+	AppMetadata []byte                 `protobuf:"bytes,3,opt,name=app_metadata,json=appMetadata,proto3" json:"app_metadata,omitempty"`
+	// batch, when both sides said headed_frames, is the Batch header of the
+	// records this frame begins, sent with it rather than as a message of
+	// its own: one gRPC message per batch instead of two, so a batch never
+	// waits for the first to be flushed alone.
+	Batch         *Batch `protobuf:"bytes,4,opt,name=batch,proto3" json:"batch,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1102,6 +1127,13 @@ func (x *Frame) GetDataBody() []byte {
 func (x *Frame) GetAppMetadata() []byte {
 	if x != nil {
 		return x.AppMetadata
+	}
+	return nil
+}
+
+func (x *Frame) GetBatch() *Batch {
+	if x != nil {
+		return x.Batch
 	}
 	return nil
 }
@@ -1475,19 +1507,21 @@ const file_plugin_proto_rawDesc = "" +
 	"\binstance\x18\x01 \x01(\x04R\binstance\x12-\n" +
 	"\x05error\x18\x02 \x01(\v2\x17.sluice.plugin.v1.ErrorR\x05error\x12\x18\n" +
 	"\aflusher\x18\x03 \x01(\bR\aflusher\x12'\n" +
-	"\x0fmemory_reporter\x18\x04 \x01(\bR\x0ememoryReporter\"|\n" +
+	"\x0fmemory_reporter\x18\x04 \x01(\bR\x0ememoryReporter\"\xa1\x01\n" +
 	"\vOpenRequest\x12\x1a\n" +
 	"\binstance\x18\x01 \x01(\x04R\binstance\x12\x18\n" +
 	"\aoffline\x18\x02 \x01(\bR\aoffline\x12\x1b\n" +
 	"\tin_schema\x18\x03 \x01(\fR\binSchema\x12\x1a\n" +
-	"\bcolumnar\x18\x04 \x01(\bR\bcolumnar\"\x9a\x01\n" +
+	"\bcolumnar\x18\x04 \x01(\bR\bcolumnar\x12#\n" +
+	"\rheaded_frames\x18\x05 \x01(\bR\fheadedFrames\"\xbf\x01\n" +
 	"\fOpenResponse\x12\x1d\n" +
 	"\n" +
 	"out_schema\x18\x01 \x01(\fR\toutSchema\x12-\n" +
 	"\x05error\x18\x02 \x01(\v2\x17.sluice.plugin.v1.ErrorR\x05error\x12<\n" +
 	"\n" +
 	"projection\x18\x03 \x01(\v2\x1c.sluice.plugin.v1.ProjectionR\n" +
-	"projection\":\n" +
+	"projection\x12#\n" +
+	"\rheaded_frames\x18\x04 \x01(\bR\fheadedFrames\":\n" +
 	"\n" +
 	"Projection\x12\x14\n" +
 	"\x05reads\x18\x01 \x03(\x05R\x05reads\x12\x16\n" +
@@ -1522,12 +1556,13 @@ const file_plugin_proto_rawDesc = "" +
 	"\x06credit\x18\x03 \x01(\v2\x18.sluice.plugin.v1.CreditH\x00R\x06credit\x12/\n" +
 	"\x05batch\x18\x04 \x01(\v2\x17.sluice.plugin.v1.BatchH\x00R\x05batch\x12)\n" +
 	"\x03end\x18\x05 \x01(\v2\x15.sluice.plugin.v1.EndH\x00R\x03endB\x06\n" +
-	"\x04body\"h\n" +
+	"\x04body\"\x97\x01\n" +
 	"\x05Frame\x12\x1f\n" +
 	"\vdata_header\x18\x01 \x01(\fR\n" +
 	"dataHeader\x12\x1b\n" +
 	"\tdata_body\x18\x02 \x01(\fR\bdataBody\x12!\n" +
-	"\fapp_metadata\x18\x03 \x01(\fR\vappMetadata\"\x82\x01\n" +
+	"\fapp_metadata\x18\x03 \x01(\fR\vappMetadata\x12-\n" +
+	"\x05batch\x18\x04 \x01(\v2\x17.sluice.plugin.v1.BatchR\x05batch\"\x82\x01\n" +
 	"\x05Start\x12\x1a\n" +
 	"\binstance\x18\x01 \x01(\x04R\binstance\x12\x1e\n" +
 	"\n" +
@@ -1620,30 +1655,31 @@ var file_plugin_proto_depIdxs = []int32{
 	18, // 9: sluice.plugin.v1.Msg.credit:type_name -> sluice.plugin.v1.Credit
 	19, // 10: sluice.plugin.v1.Msg.batch:type_name -> sluice.plugin.v1.Batch
 	20, // 11: sluice.plugin.v1.Msg.end:type_name -> sluice.plugin.v1.End
-	14, // 12: sluice.plugin.v1.Batch.rejects:type_name -> sluice.plugin.v1.RowError
-	12, // 13: sluice.plugin.v1.Batch.error:type_name -> sluice.plugin.v1.Error
-	12, // 14: sluice.plugin.v1.End.error:type_name -> sluice.plugin.v1.Error
-	0,  // 15: sluice.plugin.v1.Plugin.Describe:input_type -> sluice.plugin.v1.DescribeRequest
-	4,  // 16: sluice.plugin.v1.Plugin.New:input_type -> sluice.plugin.v1.NewRequest
-	6,  // 17: sluice.plugin.v1.Plugin.Open:input_type -> sluice.plugin.v1.OpenRequest
-	9,  // 18: sluice.plugin.v1.Plugin.Close:input_type -> sluice.plugin.v1.InstanceRef
-	9,  // 19: sluice.plugin.v1.Plugin.MemoryHeld:input_type -> sluice.plugin.v1.InstanceRef
-	15, // 20: sluice.plugin.v1.Plugin.Read:input_type -> sluice.plugin.v1.Msg
-	15, // 21: sluice.plugin.v1.Plugin.Process:input_type -> sluice.plugin.v1.Msg
-	15, // 22: sluice.plugin.v1.Plugin.Write:input_type -> sluice.plugin.v1.Msg
-	1,  // 23: sluice.plugin.v1.Plugin.Describe:output_type -> sluice.plugin.v1.Catalog
-	5,  // 24: sluice.plugin.v1.Plugin.New:output_type -> sluice.plugin.v1.NewResponse
-	7,  // 25: sluice.plugin.v1.Plugin.Open:output_type -> sluice.plugin.v1.OpenResponse
-	10, // 26: sluice.plugin.v1.Plugin.Close:output_type -> sluice.plugin.v1.CloseResponse
-	11, // 27: sluice.plugin.v1.Plugin.MemoryHeld:output_type -> sluice.plugin.v1.MemoryHeldResponse
-	15, // 28: sluice.plugin.v1.Plugin.Read:output_type -> sluice.plugin.v1.Msg
-	15, // 29: sluice.plugin.v1.Plugin.Process:output_type -> sluice.plugin.v1.Msg
-	15, // 30: sluice.plugin.v1.Plugin.Write:output_type -> sluice.plugin.v1.Msg
-	23, // [23:31] is the sub-list for method output_type
-	15, // [15:23] is the sub-list for method input_type
-	15, // [15:15] is the sub-list for extension type_name
-	15, // [15:15] is the sub-list for extension extendee
-	0,  // [0:15] is the sub-list for field type_name
+	19, // 12: sluice.plugin.v1.Frame.batch:type_name -> sluice.plugin.v1.Batch
+	14, // 13: sluice.plugin.v1.Batch.rejects:type_name -> sluice.plugin.v1.RowError
+	12, // 14: sluice.plugin.v1.Batch.error:type_name -> sluice.plugin.v1.Error
+	12, // 15: sluice.plugin.v1.End.error:type_name -> sluice.plugin.v1.Error
+	0,  // 16: sluice.plugin.v1.Plugin.Describe:input_type -> sluice.plugin.v1.DescribeRequest
+	4,  // 17: sluice.plugin.v1.Plugin.New:input_type -> sluice.plugin.v1.NewRequest
+	6,  // 18: sluice.plugin.v1.Plugin.Open:input_type -> sluice.plugin.v1.OpenRequest
+	9,  // 19: sluice.plugin.v1.Plugin.Close:input_type -> sluice.plugin.v1.InstanceRef
+	9,  // 20: sluice.plugin.v1.Plugin.MemoryHeld:input_type -> sluice.plugin.v1.InstanceRef
+	15, // 21: sluice.plugin.v1.Plugin.Read:input_type -> sluice.plugin.v1.Msg
+	15, // 22: sluice.plugin.v1.Plugin.Process:input_type -> sluice.plugin.v1.Msg
+	15, // 23: sluice.plugin.v1.Plugin.Write:input_type -> sluice.plugin.v1.Msg
+	1,  // 24: sluice.plugin.v1.Plugin.Describe:output_type -> sluice.plugin.v1.Catalog
+	5,  // 25: sluice.plugin.v1.Plugin.New:output_type -> sluice.plugin.v1.NewResponse
+	7,  // 26: sluice.plugin.v1.Plugin.Open:output_type -> sluice.plugin.v1.OpenResponse
+	10, // 27: sluice.plugin.v1.Plugin.Close:output_type -> sluice.plugin.v1.CloseResponse
+	11, // 28: sluice.plugin.v1.Plugin.MemoryHeld:output_type -> sluice.plugin.v1.MemoryHeldResponse
+	15, // 29: sluice.plugin.v1.Plugin.Read:output_type -> sluice.plugin.v1.Msg
+	15, // 30: sluice.plugin.v1.Plugin.Process:output_type -> sluice.plugin.v1.Msg
+	15, // 31: sluice.plugin.v1.Plugin.Write:output_type -> sluice.plugin.v1.Msg
+	24, // [24:32] is the sub-list for method output_type
+	16, // [16:24] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_plugin_proto_init() }
