@@ -40,10 +40,11 @@
 // the message count suggests: gRPC's writer, finding a lone small message
 // and nothing else queued yet, yields its thread before flushing, and on
 // an engine whose threads are busy decoding the source, the records then
-// waited behind them (3.3 ms a call, median, for W1's map, before the
-// change). Both sides also ask the kernel for socket buffers that hold a
-// whole batch (sockets.go), for the same reason: a write that blocks
-// waits for a busy process to poll the network again.
+// waited behind them. Both sides also ask the kernel for socket buffers
+// that hold a whole batch (sockets.go), for a like reason: a write that
+// blocks waits for a busy process to poll the network again. Together they
+// took W1's map calls from 6.1 ms to 0.9-1.4 ms (medians) to reach the
+// plugin (docs/benchmarks-plugins.md).
 //
 // # Moving only what a transform needs
 //
