@@ -37,10 +37,16 @@ clean: ## remove build output and generated data
 	rm -rf $(BIN) $(BENCHDATA) out
 
 # `make bench` times whole `sluice run` processes on generated data: W1-W3
-# at $(ROWS) rows, then W1 and W3 at 5x the rows to show memory stays flat.
-BIGROWS := $(shell echo $$(( $(ROWS) * 5 )))
+# at $(ROWS) rows, then W1 and W3 at 5x the rows to show memory stays flat,
+# then W1 with its filter and map in process and served out of process by
+# the example transforms plugin, in interleaved rounds (BENCHRUNS of them)
+# so that a busy machine slows both alike (docs/benchmarks-plugins.md).
+BIGROWS   := $(shell echo $$(( $(ROWS) * 5 )))
+BENCHRUNS ?= 7
+EXTPLUGIN := $(BIN)/sluice-plugin-ext-transforms
 
 bench: build ## time the benchmark pipelines on generated data (ROWS=1000000)
+	$(GO) build -o $(EXTPLUGIN) ./examples/plugins/transforms/cmd/sluice-plugin-ext-transforms
 	@mkdir -p $(BENCHDATA) out/bench
 	@test -f $(BENCHDATA)/segment-$(ROWS).csv || $(GO) run ./cmd/segmentgen --rows $(ROWS) --out $(BENCHDATA)/segment-$(ROWS).csv
 	@test -f $(BENCHDATA)/segment-$(BIGROWS).csv || $(GO) run ./cmd/segmentgen --rows $(BIGROWS) --out $(BENCHDATA)/segment-$(BIGROWS).csv
@@ -54,3 +60,8 @@ bench: build ## time the benchmark pipelines on generated data (ROWS=1000000)
 	@$(GO) run ./cmd/pipelinebench --sluice $(BIN)/sluice --rows $(BIGROWS) --runs 1 \
 		w1=testdata/bench/w1.hcl w3=testdata/bench/w3.hcl \
 		-- --var input=$(BENCHDATA)/segment-$(BIGROWS).csv
+	@echo "== W1 at $(ROWS) rows, filter and map in process and out of process ($(BENCHRUNS) interleaved rounds)"
+	@GO=$(GO) SLUICE_VAR_transforms_sha256=$$(sha256sum $(EXTPLUGIN) | cut -d' ' -f1) \
+		testdata/bench/interleave.sh $(BENCHRUNS) $(ROWS) \
+		w1=testdata/bench/w1.hcl w1-external=testdata/bench/w1-external.hcl \
+		-- --var input=$(BENCHDATA)/segment-$(ROWS).csv

@@ -53,6 +53,16 @@
 // the run when the pipeline has none. A returned error, by contrast, means the
 // plugin cannot go on, and ends the run.
 //
+// # Moving only what is needed
+//
+// A transform that only drops rows answers with [Result.Keep], a mask of
+// the input rows that pass on; one that computes columns may answer with
+// an Out aligned with its input, whose rejected rows the engine drops (see
+// [Result]). A transform that reads only some columns and passes the others
+// on says so by implementing [Projector]. Compiled in, this costs nothing
+// extra; out of process, only the columns a transform reads travel to it,
+// and only the columns it computes, or its mask, come back.
+//
 // # A small plugin
 //
 // A transform that upper-cases one column:

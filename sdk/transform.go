@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 )
 
 // Transform turns each input batch into at most one output batch. It may
@@ -27,13 +28,38 @@ type Transform interface {
 }
 
 // Result is the outcome of processing one input batch. Every input row must be
-// accounted for exactly once: as a row of Out, in Rejects, or in the Filtered
+// accounted for exactly once: as an output row, in Rejects, or in the Filtered
 // or Deduplicated counts — or held, by a [Flusher], until a later call
 // accounts for it. The engine checks the totals at the end of the run.
+//
+// The output rows are given in one of two ways, or not at all:
+//
+//   - Out, a batch of the output schema. Usually it holds just the output
+//     rows. But when it has exactly as many rows as the input and Rejects is
+//     not empty, Out is aligned with the input: row i of Out is the result of
+//     input row i, and the engine removes the rejected rows (whatever Out
+//     holds in them; nulls will do). Accounting tells the two apart, since
+//     Out could not otherwise have a row for every input row and reject some.
+//     A transform that computes columns so never copies every column just to
+//     drop a rejected row, and the columns it passes on stay the input's own
+//     arrays. The Out of a [Flusher], which may hold rows of earlier batches,
+//     is never read as aligned.
+//   - Keep, for a transform that only drops rows, such as a filter: a mask
+//     with one value per input row, true for the rows that pass on
+//     unchanged. Rejected rows, and the rows counted as Filtered or
+//     Deduplicated, must be false in it (a null counts as false). In process
+//     this costs what filtering the batch would; across a process boundary
+//     only the mask travels, not the rows. Process only: Flush has no input
+//     to select from.
+//
+// Set at most one of Out and Keep; neither means no row comes out.
 type Result struct {
 	// Out holds the output rows, or is nil when none come out. The engine
 	// releases it.
 	Out arrow.RecordBatch
+	// Keep selects the input rows that are the output, instead of Out. The
+	// engine applies it and releases it.
+	Keep *array.Boolean
 	// Rejects lists input rows that could not be processed, indexed by their
 	// position in the input batch.
 	Rejects []RowError
@@ -53,6 +79,42 @@ type Result struct {
 // source checkpoints past all the input a returned batch follows.
 type Flusher interface {
 	Flush(ctx context.Context) (Result, error)
+}
+
+// Projector is implemented by transforms whose output rows are their input
+// rows — all of them, or those Keep selects — and each of whose output
+// columns is either an input column passed on unchanged or computed from
+// the input columns the transform reads: a projection, in relational terms,
+// with Keep a selection. The builtin filter, map, select and dedupe (keep =
+// "first") are projectors.
+//
+// Compiled in, it changes nothing. Across a process boundary it lets the
+// engine move only what is needed: the columns Process reads go to the
+// plugin process; only the computed columns, or Keep as a bitmap, come back;
+// the engine takes the passed-on columns from its own copy of the input.
+//
+// The contract, which sdk/plugintest checks:
+//
+//   - Process reads no input column but those Columns names. The others may
+//     arrive all null: out of process, they do.
+//   - Process returns Keep, or an Out with exactly as many rows as its input
+//     (aligned; see [Result]), or neither when no row comes out.
+//   - Every passed column of Out is the input column it passes, the very
+//     array (in.Column(j)), not a copy.
+//   - Computed columns have the types of the output schema Open returned.
+//   - Flush, if the transform has it, returns no rows.
+//
+// Out of process, the plugin side checks that passed columns are the
+// input's arrays, and fails the call with an error naming the plugin rather
+// than let a placeholder pass for data.
+type Projector interface {
+	// Columns describes Process's output in terms of its input; it is
+	// called after Open. reads names the input columns Process reads;
+	// passes[i] is the index of the input column that output column i
+	// passes on unchanged, or -1 when Process computes it. A nil passes
+	// means the transform is no projection with its configuration (a dedupe
+	// that holds rows): it then gets whole batches.
+	Columns() (reads []string, passes []int)
 }
 
 // MemoryReporter is implemented by plugins that hold data across calls, so

@@ -5,7 +5,10 @@
 // write policy allows. Nodes are connected by bounded channels, so a slow sink
 // slows its source down instead of filling memory. A sink receives batches
 // re-sliced to its batch size. Rows a node rejects go, with their reason, to
-// the sink its `rejects` attribute names, or stop the run.
+// the sink its `rejects` attribute names, or stop the run. A transform's
+// result is read as package sdk documents it (batches.Output): a Keep
+// selects the input rows that pass on, and an Out aligned with the input
+// loses its rejected rows.
 //
 // Each batch a source emits gets a ticket. Every batch derived from it — the
 // output of a transform, a slice for a sink, the rows it rejected — holds the

@@ -172,7 +172,7 @@ func runPipeline(t *testing.T, ctx context.Context, src string, sink sdk.Plugin,
 		store.Clear()
 		mem.AssertSize(t, 0)
 	})
-	reg, err := registry.New(append(store.Plugins(), countPlugin, sink, filter.Transform, dedupe.Transform)...)
+	reg, err := registry.New(append(store.Plugins(), countPlugin, rowsPlugin, sink, filter.Transform, dedupe.Transform)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -447,5 +447,147 @@ sink "test" "out" {
 `, sink, runtime.Options{})
 	if r.stats.Status != runtime.StatusFailed || r.err == nil || !strings.Contains(r.err.Error(), "sink.out: write: disk full") {
 		t.Errorf("status %s, err %v", r.stats.Status, r.err)
+	}
+}
+
+// rowsTransform answers with Keep or an aligned Out, as configured: it
+// rejects ids that are multiples of reject_every and filters multiples of
+// drop_every (Keep only). The aligned Out is a computed copy of id, null in
+// rejected rows. Modes "keepbad" and "both" break the contract.
+type rowsConfig struct {
+	Mode        string `sluice:"mode"`
+	RejectEvery int    `sluice:"reject_every"`
+	DropEvery   int    `sluice:"drop_every"`
+}
+
+var rowsPlugin = sdk.TransformPlugin(sdk.Info{Name: "rows"}, func(c rowsConfig) (sdk.Transform, error) {
+	return &rowsTransform{cfg: c}, nil
+})
+
+type rowsTransform struct {
+	cfg rowsConfig
+	mem memory.Allocator
+}
+
+func (t *rowsTransform) Open(_ context.Context, h sdk.Host, in *arrow.Schema) (*arrow.Schema, error) {
+	t.mem = h.Allocator()
+	return in, nil
+}
+
+func (t *rowsTransform) Process(_ context.Context, in arrow.RecordBatch) (sdk.Result, error) {
+	ids := in.Column(0).(*array.Int64)
+	keep := array.NewBooleanBuilder(t.mem)
+	defer keep.Release()
+	copied := array.NewInt64Builder(t.mem)
+	defer copied.Release()
+	var res sdk.Result
+	for i := range ids.Len() {
+		id := ids.Value(i)
+		switch {
+		case t.cfg.RejectEvery > 0 && id%int64(t.cfg.RejectEvery) == 0:
+			res.Rejects = append(res.Rejects, sdk.RowError{Row: i, Code: "rows.bad", Message: fmt.Sprintf("id %d", id)})
+			keep.Append(t.cfg.Mode == "keepbad")
+			copied.AppendNull()
+		case t.cfg.DropEvery > 0 && id%int64(t.cfg.DropEvery) == 0:
+			res.Filtered++
+			keep.Append(false)
+			copied.Append(id)
+		default:
+			keep.Append(true)
+			copied.Append(id)
+		}
+	}
+	if t.cfg.Mode != "aligned" {
+		res.Keep = keep.NewBooleanArray()
+	}
+	if t.cfg.Mode == "aligned" || t.cfg.Mode == "both" {
+		col := copied.NewArray()
+		res.Out = array.NewRecordBatch(in.Schema(), []arrow.Array{col}, in.NumRows())
+		col.Release()
+	}
+	return res, nil
+}
+
+func (t *rowsTransform) Close(context.Context) error { return nil }
+
+// A transform's Keep passes on the input rows it selects, and an aligned
+// Out loses its rejected rows; both account for every row, and their
+// output fans out to every reader.
+func TestKeepAndAlignedOutAreAccounted(t *testing.T) {
+	sink, get := sinkPlugin(t)
+	r := runPipeline(t, context.Background(), `
+source "count" "ids" {
+  batches = 3
+  rows    = 10
+}
+transform "rows" "keep" {
+  input        = source.ids
+  mode         = "keep"
+  reject_every = 5
+  drop_every   = 3
+  rejects      = sink.rejects
+}
+transform "rows" "align" {
+  input        = transform.keep
+  mode         = "aligned"
+  reject_every = 4
+  rejects      = sink.rejects
+}
+sink "test" "out" { input = transform.align }
+sink "memory" "copy" {
+  input = transform.align
+  table = "copy"
+}
+sink "memory" "rejects" { table = "rejects" }
+`, sink, runtime.Options{})
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	keep, align := node(t, r.stats, "transform.keep"), node(t, r.stats, "transform.align")
+	if keep.In != 30 || keep.Out != 16 || keep.Filtered != 8 || keep.Rejected != 6 || !keep.Balanced() {
+		t.Errorf("keep stats %+v", keep)
+	}
+	if align.In != 16 || align.Out != 12 || align.Rejected != 4 || !align.Balanced() {
+		t.Errorf("align stats %+v", align)
+	}
+	want := []int64{1, 2, 7, 11, 13, 14, 17, 19, 22, 23, 26, 29}
+	if got := get().ids; !slices.Equal(got, want) {
+		t.Errorf("wrote %v, want %v", got, want)
+	}
+	if n := r.store.Rows("copy"); n != 12 {
+		t.Errorf("the second reader got %d rows, want 12", n)
+	}
+	if n := r.store.Rows("rejects"); n != 10 {
+		t.Errorf("%d rejected rows, want 10", n)
+	}
+	if got := r.checkpoints[len(r.checkpoints)-1]; got != 3 {
+		t.Errorf("last checkpoint %d, want 3", got)
+	}
+}
+
+// A Keep that keeps a rejected row, or a result with both Out and Keep,
+// fails the run.
+func TestKeepContractViolationsFailTheRun(t *testing.T) {
+	for mode, want := range map[string]string{
+		"keepbad": "a rejected row must be false in Keep",
+		"both":    "returned both Out and Keep",
+	} {
+		sink, _ := sinkPlugin(t)
+		r := runPipeline(t, context.Background(), fmt.Sprintf(`
+source "count" "ids" {
+  batches = 2
+  rows    = 10
+}
+transform "rows" "t" {
+  input        = source.ids
+  mode         = %q
+  reject_every = 3
+  max_rejects  = 100
+}
+sink "test" "out" { input = transform.t }
+`, mode), sink, runtime.Options{})
+		if r.err == nil || !strings.Contains(r.err.Error(), "transform.t: ") || !strings.Contains(r.err.Error(), want) {
+			t.Errorf("%s: got %v, want an error saying %q", mode, r.err, want)
+		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/sluicedata/sluice/sdk"
+	"github.com/sluicedata/sluice/sdk/batches"
 )
 
 func (n *node) runTransform(r *run) {
@@ -51,12 +52,18 @@ func (n *node) flush(r *run, flusher sdk.Flusher, held []*ticket) {
 		if err == nil && res.Rejects != nil {
 			err = fmt.Errorf("reported row errors, which Flush cannot: it has no input batch")
 		}
+		if err == nil && res.Keep != nil {
+			err = fmt.Errorf("returned Keep, which Flush cannot: it has no input batch to select from")
+		}
 		if err == nil && res.Out != nil && res.Out.NumRows() > 0 && !res.Out.Schema().Equal(n.Out) {
 			err = fmt.Errorf("returned a batch whose schema differs from the one Open reported")
 		}
 		if err != nil {
 			if res.Out != nil {
 				res.Out.Release()
+			}
+			if res.Keep != nil {
+				res.Keep.Release()
 			}
 			r.fail(fmt.Errorf("%s: flush: %w", n.Address(), err))
 			return
@@ -72,19 +79,30 @@ func (n *node) flush(r *run, flusher sdk.Flusher, held []*ticket) {
 }
 
 // account counts a transform's result, routes its rejected rows and sends its
-// output downstream with the tickets of the rows it came from. It reports
-// false, having failed the run, when the result breaks the contract.
+// output downstream with the tickets of the rows it came from. The output is
+// Out, or the input rows Keep selects; an aligned Out loses its rejected rows
+// here (see sdk.Result). It reports false, having failed the run, when the
+// result breaks the contract.
 func (n *node) account(r *run, env *envelope, res sdk.Result, holds bool, held *[]*ticket) bool {
-	if res.Out != nil && res.Out.NumRows() > 0 && !res.Out.Schema().Equal(n.Out) {
-		res.Out.Release()
-		r.fail(fmt.Errorf("%s: returned a batch whose schema differs from the one Open reported:\n%s\nwant:\n%s", n.Address(), res.Out.Schema(), n.Out))
-		return false
-	}
-	rejects, err := checkRowErrors(res.Rejects, env.rows())
-	if err != nil {
+	fail := func(err error) bool {
 		if res.Out != nil {
 			res.Out.Release()
 		}
+		if res.Keep != nil {
+			res.Keep.Release()
+		}
+		r.fail(fmt.Errorf("%s: %w", n.Address(), err))
+		return false
+	}
+	if res.Out != nil && res.Out.NumRows() > 0 && !res.Out.Schema().Equal(n.Out) {
+		return fail(fmt.Errorf("returned a batch whose schema differs from the one Open reported:\n%s\nwant:\n%s", res.Out.Schema(), n.Out))
+	}
+	rejects, err := checkRowErrors(res.Rejects, env.rows())
+	if err != nil {
+		return fail(err)
+	}
+	out, err := batches.Output(r.runCtx, r.opts.Allocator, env.rec, res, rejects, holds)
+	if err != nil {
 		r.fail(fmt.Errorf("%s: %w", n.Address(), err))
 		return false
 	}
@@ -93,10 +111,7 @@ func (n *node) account(r *run, env *envelope, res sdk.Result, holds bool, held *
 	if len(rejects) > 0 {
 		r.reject(n, env.rec, rejects, env.tickets)
 	}
-	if res.Out == nil || res.Out.NumRows() == 0 {
-		if res.Out != nil {
-			res.Out.Release()
-		}
+	if out == nil {
 		if holds {
 			for _, t := range env.tickets {
 				t.retain()
@@ -105,13 +120,13 @@ func (n *node) account(r *run, env *envelope, res sdk.Result, holds bool, held *
 		}
 		return true
 	}
-	n.counters.out.Add(res.Out.NumRows())
+	n.counters.out.Add(out.NumRows())
 	tickets := unionTickets(*held, env.tickets)
-	out := derive(res.Out, tickets)
+	next := derive(out, tickets)
 	for _, t := range *held {
 		t.release()
 	}
 	*held = nil
-	n.send(r, out)
+	n.send(r, next)
 	return true
 }

@@ -18,10 +18,10 @@ import (
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sluicedata/sluice/sdk"
-	"github.com/sluicedata/sluice/sdk/batches"
 	"github.com/sluicedata/sluice/sdk/rowexpr"
 )
 
@@ -68,6 +68,9 @@ type dedupe struct {
 	cfg  Config
 	mem  memory.Allocator
 	eval *rowexpr.Evaluator
+	// reads and passes are what Columns reports for keep = first.
+	reads  []string
+	passes []int
 
 	// seen holds the keys met so far, for keep = first; hold the winners,
 	// for the other modes.
@@ -100,6 +103,11 @@ func (d *dedupe) Open(_ context.Context, host sdk.Host, in *arrow.Schema) (*arro
 	d.eval = rowexpr.NewEvaluator(progs...)
 	if d.cfg.Keep == "first" {
 		d.seen, d.hasher = map[keyHash]struct{}{}, newKeyHasher()
+		d.reads = key.Columns()
+		d.passes = make([]int, in.NumFields())
+		for i := range d.passes {
+			d.passes[i] = i
+		}
 	} else {
 		var order *orderColumn
 		if len(progs) > 1 {
@@ -110,43 +118,47 @@ func (d *dedupe) Open(_ context.Context, host sdk.Host, in *arrow.Schema) (*arro
 	return in, nil
 }
 
-func (d *dedupe) Process(ctx context.Context, in arrow.RecordBatch) (sdk.Result, error) {
+// Columns: keeping the first row reads the key's columns and passes every
+// column on; the other modes hold rows, and are no projection.
+func (d *dedupe) Columns() ([]string, []int) { return d.reads, d.passes }
+
+func (d *dedupe) Process(_ context.Context, in arrow.RecordBatch) (sdk.Result, error) {
 	if d.hold == nil {
-		return d.first(ctx, in)
+		return d.first(in)
 	}
 	res := d.hold.add(in, d.eval)
 	d.heldSize.Store(d.hold.bytes())
 	return res, nil
 }
 
-// first passes on the rows whose key is new.
-func (d *dedupe) first(ctx context.Context, in arrow.RecordBatch) (sdk.Result, error) {
+// first passes on the rows whose key is new, as a Keep mask.
+func (d *dedupe) first(in arrow.RecordBatch) (sdk.Result, error) {
 	var res sdk.Result
-	keep := make([]int, 0, in.NumRows())
+	n := int(in.NumRows())
+	b := array.NewBooleanBuilder(d.mem)
+	defer b.Release()
+	b.Reserve(n)
+	next := 0
 	res.Rejects = d.eval.Rows(in, func(row int, results []any) {
+		for ; next < row; next++ {
+			b.UnsafeAppend(false) // rejected
+		}
+		next = row + 1
 		if key, ok := d.hasher.hash(results[0]); ok {
 			if _, dup := d.seen[key]; dup {
 				res.Deduplicated++
+				b.UnsafeAppend(false)
 				return
 			}
 			d.seen[key] = struct{}{}
 		}
-		keep = append(keep, row)
+		b.UnsafeAppend(true)
 	})
+	for ; next < n; next++ {
+		b.UnsafeAppend(false)
+	}
 	d.heldSize.Store(int64(len(d.seen)) * keyEntryBytes)
-	if len(keep) == 0 {
-		return res, nil
-	}
-	if len(keep) == int(in.NumRows()) {
-		in.Retain()
-		res.Out = in
-		return res, nil
-	}
-	out, err := batches.Take(ctx, d.mem, in, keep)
-	if err != nil {
-		return sdk.Result{}, err
-	}
-	res.Out = out
+	res.Keep = b.NewBooleanArray()
 	return res, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/sluicedata/sluice/plugins/dedupe"
 	"github.com/sluicedata/sluice/plugins/internal/testhost"
 	"github.com/sluicedata/sluice/sdk"
+	sluicebatches "github.com/sluicedata/sluice/sdk/batches"
 )
 
 var schema = arrow.NewSchema([]arrow.Field{
@@ -68,28 +69,36 @@ func rows(rec arrow.RecordBatch) string {
 }
 
 // run feeds batches through tr and returns every output row, in order, and
-// the total deduplicated count.
+// the total deduplicated count. It reads results as the engine does
+// (batches.Output): keep = first returns a Keep mask.
 func run(t *testing.T, h *testhost.Host, tr sdk.Transform, batches ...[]string) (string, int) {
 	t.Helper()
 	var out []string
 	dedup := 0
-	collect := func(res sdk.Result) {
+	collect := func(in arrow.RecordBatch, res sdk.Result) {
 		dedup += res.Deduplicated
-		if res.Out != nil {
-			if s := rows(res.Out); s != "" {
-				out = append(out, s)
-			}
-			res.Out.Release()
+		if in == nil {
+			in = batch(h) // Flush: no input
+			defer in.Release()
+		}
+		rec, err := sluicebatches.Output(context.Background(), h.Mem, in, res, res.Rejects, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec != nil {
+			out = append(out, rows(rec))
+			rec.Release()
 		}
 	}
 	for _, pairs := range batches {
 		in := batch(h, pairs...)
 		res, err := tr.Process(context.Background(), in)
-		in.Release()
 		if err != nil {
+			in.Release()
 			t.Fatal(err)
 		}
-		collect(res)
+		collect(in, res)
+		in.Release()
 	}
 	for {
 		res, err := tr.(sdk.Flusher).Flush(context.Background())
@@ -99,7 +108,7 @@ func run(t *testing.T, h *testhost.Host, tr sdk.Transform, batches ...[]string) 
 		if res.Out == nil {
 			break
 		}
-		collect(res)
+		collect(nil, res)
 	}
 	return strings.Join(out, " "), dedup
 }
@@ -132,7 +141,7 @@ func TestHoldingReleasesBatchesWithoutWinners(t *testing.T) {
 	res, _ := tr.Process(context.Background(), first)
 	first.Release()
 	held := reporter.MemoryHeld()
-	if res.Out != nil || held == 0 {
+	if res.Out != nil || res.Keep != nil || held == 0 {
 		t.Fatalf("out %v, held %d", res.Out, held)
 	}
 	// Every row of the first batch loses to the second: the first batch is
@@ -172,6 +181,36 @@ func TestConfigMistakes(t *testing.T) {
 		}
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: error %v, want %q", cfg, err, want)
+		}
+	}
+}
+
+// Keeping the first row is a projection: it reads the key's columns, passes
+// every column on and answers with a Keep mask. The holding modes are not.
+func TestKeepFirstIsAProjection(t *testing.T) {
+	h := testhost.New(t)
+	tr := newDedupe(t, h, map[string]string{"key": "lower(k)"})
+	reads, passes := tr.(sdk.Projector).Columns()
+	if fmt.Sprint(reads, passes) != "[k] [0 1]" {
+		t.Errorf("Columns() = %v, %v", reads, passes)
+	}
+	in := batch(h, "a=1", "A=2", "b=3")
+	defer in.Release()
+	res, err := tr.Process(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Out != nil || res.Keep == nil || res.Keep.String() != "[true false true]" || res.Deduplicated != 1 {
+		t.Errorf("out %v, keep %v, deduplicated %d", res.Out, res.Keep, res.Deduplicated)
+	}
+	res.Keep.Release()
+	for _, keep := range []string{"last", "greatest"} {
+		cfg := map[string]string{"key": "k", "keep": keep}
+		if keep == "greatest" {
+			cfg["by"] = "v"
+		}
+		if _, passes := newDedupe(t, h, cfg).(sdk.Projector).Columns(); passes != nil {
+			t.Errorf("keep = %s: Columns() passes %v, want nil: it holds rows", keep, passes)
 		}
 	}
 }

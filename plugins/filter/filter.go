@@ -2,17 +2,20 @@
 // condition, written as a row expression, and drops the others.
 //
 // The condition is compiled against the input schema when the pipeline is
-// validated. Each batch is evaluated into a boolean mask and filtered column
-// by column, so the kept rows are copied once, without building rows. A row
-// on which the condition fails to evaluate (a function given null) is
-// rejected with the reason rather than silently dropped.
+// validated. Each batch is evaluated into a boolean mask, which the filter
+// returns as its result's Keep: the engine filters the batch column by
+// column, so the kept rows are copied once, without building rows. The
+// filter is an sdk.Projector that reads only the condition's columns and
+// passes every column on, so out of process only those columns travel to
+// it and only the mask comes back. A row on which the condition fails to
+// evaluate (a function given null) is rejected with the reason rather than
+// silently dropped.
 package filter
 
 import (
 	"context"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sluicedata/sluice/sdk"
@@ -41,9 +44,11 @@ var Transform = sdk.TransformPlugin(sdk.Info{
 })
 
 type filter struct {
-	where sdk.Expr
-	eval  *rowexpr.Evaluator
-	mem   memory.Allocator
+	where  sdk.Expr
+	eval   *rowexpr.Evaluator
+	mem    memory.Allocator
+	reads  []string
+	passes []int
 }
 
 func (f *filter) Open(_ context.Context, host sdk.Host, in *arrow.Schema) (*arrow.Schema, error) {
@@ -55,27 +60,21 @@ func (f *filter) Open(_ context.Context, host sdk.Host, in *arrow.Schema) (*arro
 	}
 	f.eval = rowexpr.NewEvaluator(prog)
 	f.mem = host.Allocator()
+	f.reads = prog.Columns()
+	f.passes = make([]int, in.NumFields())
+	for i := range f.passes {
+		f.passes[i] = i
+	}
 	return in, nil
 }
 
-func (f *filter) Process(ctx context.Context, in arrow.RecordBatch) (sdk.Result, error) {
+// Columns: the filter reads the condition's columns and passes every column
+// on.
+func (f *filter) Columns() ([]string, []int) { return f.reads, f.passes }
+
+func (f *filter) Process(_ context.Context, in arrow.RecordBatch) (sdk.Result, error) {
 	mask, trues, rejects := f.eval.Mask(in, f.mem)
-	defer mask.Release()
-	res := sdk.Result{Rejects: rejects, Filtered: int(in.NumRows()) - trues - len(rejects)}
-	if trues == 0 {
-		return res, nil
-	}
-	if trues == int(in.NumRows()) {
-		in.Retain()
-		res.Out = in
-		return res, nil
-	}
-	out, err := compute.FilterRecordBatch(compute.WithAllocator(ctx, f.mem), in, mask, compute.DefaultFilterOptions())
-	if err != nil {
-		return sdk.Result{}, err
-	}
-	res.Out = out
-	return res, nil
+	return sdk.Result{Keep: mask, Rejects: rejects, Filtered: int(in.NumRows()) - trues - len(rejects)}, nil
 }
 
 func (f *filter) Close(context.Context) error { return nil }

@@ -7,7 +7,13 @@
 // expressions of a batch are evaluated in one pass over its rows, reading only
 // the columns they use; a column an expression merely names is passed on
 // without copying. A row on which any expression fails is rejected, with the
-// column and the reason.
+// column and the reason: the output batch stays aligned with the input (see
+// sdk.Result) and the engine drops the rejected rows, so nothing is copied
+// to drop them.
+//
+// The map is an sdk.Projector: every output column is an input column passed
+// on or computed from the columns its expressions read. Out of process only
+// those columns travel to it, and only the computed ones come back.
 package mapper
 
 import (
@@ -20,7 +26,6 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sluicedata/sluice/sdk"
-	"github.com/sluicedata/sluice/sdk/batches"
 	"github.com/sluicedata/sluice/sdk/rowexpr"
 )
 
@@ -63,6 +68,9 @@ type mapper struct {
 	// sources[i] says where output column i comes from: an input column
 	// (>= 0) or the result of computed expression -1-sources[i].
 	sources []int
+	// reads and passes are what Columns reports.
+	reads  []string
+	passes []int
 }
 
 func (m *mapper) Open(_ context.Context, host sdk.Host, in *arrow.Schema) (*arrow.Schema, error) {
@@ -154,10 +162,50 @@ func (m *mapper) Open(_ context.Context, host sdk.Host, in *arrow.Schema) (*arro
 	}
 	m.eval = rowexpr.NewEvaluator(progs...)
 	m.out = arrow.NewSchema(fields, nil)
+	m.plan(in, progs)
 	return m.out, nil
 }
 
-func (m *mapper) Process(ctx context.Context, in arrow.RecordBatch) (sdk.Result, error) {
+// plan works out what Columns reports: the columns the expressions read,
+// and which output columns pass input columns on. An expression that merely
+// names a column passes it on too: Arrays returns the column itself.
+func (m *mapper) plan(in *arrow.Schema, progs []*rowexpr.Program) {
+	read := make([]bool, in.NumFields())
+	for _, p := range progs {
+		if _, ok := p.Identity(); ok {
+			continue
+		}
+		for _, name := range p.Columns() {
+			for _, i := range in.FieldIndices(name) {
+				read[i] = true
+			}
+		}
+	}
+	m.reads = []string{}
+	for i, r := range read {
+		if r {
+			m.reads = append(m.reads, in.Field(i).Name)
+		}
+	}
+	m.passes = make([]int, len(m.sources))
+	for i, src := range m.sources {
+		m.passes[i] = src
+		if src < 0 {
+			m.passes[i] = -1
+			if col, ok := progs[-1-src].Identity(); ok {
+				m.passes[i] = col
+			}
+		}
+	}
+}
+
+// Columns reports the columns the expressions read and, for each output
+// column, the input column it passes on or -1 for a computed one.
+func (m *mapper) Columns() ([]string, []int) { return m.reads, m.passes }
+
+// Process returns an Out aligned with the input: rows an expression failed
+// on are null in the computed columns, and the engine drops them.
+func (m *mapper) Process(_ context.Context, in arrow.RecordBatch) (sdk.Result, error) {
 	computed, rejects, err := m.eval.Arrays(in, m.mem)
 	if err != nil {
 		return sdk.Result{}, err
@@ -173,14 +221,6 @@ func (m *mapper) Process(ctx context.Context, in arrow.RecordBatch) (sdk.Result,
 	out := array.NewRecordBatch(m.out, cols, in.NumRows())
 	for _, c := range computed {
 		c.Release()
-	}
-	if len(rejects) > 0 {
-		kept, err := batches.Without(ctx, m.mem, out, rejects)
-		out.Release()
-		if err != nil {
-			return sdk.Result{}, err
-		}
-		out = kept
 	}
 	return sdk.Result{Out: out, Rejects: rejects}, nil
 }

@@ -3,6 +3,7 @@ package mapper_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/sluicedata/sluice/plugins/internal/testhost"
 	"github.com/sluicedata/sluice/plugins/mapper"
 	"github.com/sluicedata/sluice/sdk"
+	"github.com/sluicedata/sluice/sdk/batches"
 )
 
 var schema = arrow.NewSchema([]arrow.Field{
@@ -77,12 +79,39 @@ func TestColumnsDropRenameKeep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer res.Out.Release()
-	if res.Out.NumRows() != 1 || res.Out.Column(0).ValueStr(0) != "Ada Lovelace" || res.Out.Column(1).ValueStr(0) != "LOVELACE" || res.Out.Column(3).ValueStr(0) != "Ada" {
-		t.Errorf("output %v", res.Out)
+	// Out is aligned with the input: the rejected row is still there, null
+	// in the computed columns, and the passed column is the input's array.
+	if res.Out.NumRows() != 2 || res.Out.Column(3) != in.Column(0) || res.Out.Column(0).IsValid(1) {
+		t.Errorf("output not aligned with the input: %v", res.Out)
 	}
 	if len(res.Rejects) != 1 || res.Rejects[0].Row != 1 || !strings.Contains(res.Rejects[0].Message, "columns.") {
 		t.Errorf("rejects %+v", res.Rejects)
+	}
+	rec, err := batches.Output(context.Background(), h.Mem, in, res, res.Rejects, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rec.Release()
+	if rec.NumRows() != 1 || rec.Column(0).ValueStr(0) != "Ada Lovelace" || rec.Column(1).ValueStr(0) != "LOVELACE" || rec.Column(3).ValueStr(0) != "Ada" {
+		t.Errorf("output %v", rec)
+	}
+	reads, passes := tr.(sdk.Projector).Columns()
+	if fmt.Sprint(reads, passes) != "[first last n] [-1 -1 -1 0]" {
+		t.Errorf("Columns() = %v, %v", reads, passes)
+	}
+}
+
+// An expression that merely names a column passes it on, and is no reason
+// to send that column to a plugin process.
+func TestColumnsOfARename(t *testing.T) {
+	h := testhost.New(t)
+	tr, _, err := open(t, h, map[string]string{"given": "first", "shout": "upper(last)"}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reads, passes := tr.(sdk.Projector).Columns()
+	if fmt.Sprint(reads, passes) != "[last] [0 1 2 0 -1]" {
+		t.Errorf("Columns() = %v, %v", reads, passes)
 	}
 }
 

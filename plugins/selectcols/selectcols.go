@@ -1,6 +1,7 @@
 // Package selectcols is the select transform: it keeps the named columns, in
 // the given order, and drops the rest. It copies nothing: the output batch
-// shares the input's column arrays.
+// shares the input's column arrays. It is an sdk.Projector that reads no
+// column, so out of process no column data travels at all: only row counts.
 package selectcols
 
 import (
@@ -67,6 +68,9 @@ func (s *selectCols) Open(_ context.Context, _ sdk.Host, in *arrow.Schema) (*arr
 	s.out = arrow.NewSchema(fields, nil)
 	return s.out, nil
 }
+
+// Columns: select reads nothing and passes the chosen columns on.
+func (s *selectCols) Columns() ([]string, []int) { return []string{}, s.indices }
 
 func (s *selectCols) Process(_ context.Context, in arrow.RecordBatch) (sdk.Result, error) {
 	cols := make([]arrow.Array, len(s.indices))

@@ -1,7 +1,9 @@
 // Package batches selects and joins the rows of Arrow record batches: the
 // few operations that the engine and plugins alike need when rows are
-// rejected, retried or re-sliced. Every function returns a new batch the
-// caller must release, and leaves its input untouched.
+// rejected, retried or re-sliced, and [Output], which reads a transform's
+// result (Keep, aligned Out) the one way the engine does. Every function
+// returns a batch the caller must release, and leaves its input batches
+// untouched.
 package batches
 
 import (

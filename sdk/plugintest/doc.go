@@ -27,7 +27,13 @@
 // exactly the rows after it. Transforms: the input is not modified, output
 // batches have the schema Open reported, row errors are in bounds and
 // unique, and every input row is accounted for (out, rejected, filtered or
-// deduplicated; across calls and Flush for a Flusher). Sinks: rows written
+// deduplicated; across calls and Flush for a Flusher), reading results as
+// the engine does: a Keep selects input rows and must be false on rejected
+// rows, and an aligned Out loses its rejected rows. A transform that is an
+// sdk.Projector must answer with Keep or an aligned Out whose passed
+// columns are the input's very arrays, and must give the same result when
+// the columns its Columns does not name are all null, as they are in a
+// plugin process; its Flush returns no rows. Sinks: rows written
 // read back equal (the author supplies ReadBack), writing twice changes
 // nothing when the sink claims to be idempotent, and bad rows come back as
 // per-row errors at their indices. After each case no Arrow memory is left

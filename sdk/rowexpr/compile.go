@@ -151,6 +151,12 @@ func (p *Program) Columns() []string {
 	return names
 }
 
+// Identity reports whether the expression merely names a column (`email`),
+// and if so that column's index in the schema: the expression's value is
+// the column itself, which [Evaluator.Arrays] returns without evaluating
+// anything.
+func (p *Program) Identity() (column int, ok bool) { return p.column, p.column >= 0 }
+
 // Field returns the Arrow field that stores the expression's values under
 // name. An expression that merely names a column keeps that column's type;
 // others get the Arrow type of their Go type. Expressions whose type the

@@ -44,6 +44,11 @@ type Client struct {
 	conn grpc.ClientConnInterface
 	rpc  pb.PluginClient
 	opts ClientOptions
+	// columnar says Open tells transforms that this engine takes Keep and
+	// aligned Out, and projects calls; headed that it reads and sends Batch
+	// headers in frames. Always, but for the tests of how a plugin answers
+	// an engine that predates them.
+	columnar, headed bool
 }
 
 // NewClient returns a client on a gRPC connection to a plugin server.
@@ -57,7 +62,7 @@ func NewClient(conn grpc.ClientConnInterface, opts ClientOptions) *Client {
 	if opts.ReadWindow <= 0 {
 		opts.ReadWindow = DefaultReadWindow
 	}
-	return &Client{conn: conn, rpc: pb.NewPluginClient(conn), opts: opts}
+	return &Client{conn: conn, rpc: pb.NewPluginClient(conn), opts: opts, columnar: true, headed: true}
 }
 
 // Ping checks that the plugin process answers, with go-plugin's health
@@ -180,22 +185,33 @@ type remote struct {
 	c    *Client
 	id   uint64
 	host sdk.Host
+	// headed says both sides send Batch headers in frames (Open).
+	headed bool
 }
 
 func (r *remote) open(ctx context.Context, host sdk.Host, in *arrow.Schema) (*arrow.Schema, error) {
+	_, out, err := r.openTransform(ctx, host, in, false)
+	return out, err
+}
+
+// openTransform opens the instance and returns the response and the output
+// schema; columnar asks for a transform's projection (OpenRequest).
+func (r *remote) openTransform(ctx context.Context, host sdk.Host, in *arrow.Schema, columnar bool) (*pb.OpenResponse, *arrow.Schema, error) {
 	r.host = host
 	b, err := encodeSchema(in)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	resp, err := r.c.rpc.Open(ctx, &pb.OpenRequest{Instance: r.id, Offline: host.Offline(), InSchema: b})
+	resp, err := r.c.rpc.Open(ctx, &pb.OpenRequest{Instance: r.id, Offline: host.Offline(), InSchema: b, Columnar: columnar, HeadedFrames: r.c.headed})
 	if err != nil {
-		return nil, r.c.broken(ctx, err)
+		return nil, nil, r.c.broken(ctx, err)
 	}
 	if resp.Error != nil {
-		return nil, decodeError(resp.Error)
+		return nil, nil, decodeError(resp.Error)
 	}
-	return decodeSchema(resp.OutSchema)
+	r.headed = resp.HeadedFrames
+	out, err := decodeSchema(resp.OutSchema)
+	return resp, out, err
 }
 
 func (r *remote) close(ctx context.Context) error {

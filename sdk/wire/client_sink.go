@@ -131,7 +131,7 @@ func (s *remoteSink) ensureStream(ctx context.Context) (*writeStream, error) {
 		return nil, s.c.broken(ctx, err)
 	}
 	ws := &writeStream{
-		cancel: cancel, stream: stream, snd: newBatchSender(stream, splitLimit(s.c.opts.MaxMessageBytes)),
+		cancel: cancel, stream: stream, snd: newBatchSender(stream, splitLimit(s.c.opts.MaxMessageBytes), s.headed),
 		waiting: map[uint64]chan writeReply{}, done: make(chan struct{}),
 	}
 	if s.window == nil {

@@ -3,6 +3,7 @@ package wire
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -14,11 +15,18 @@ import (
 // remoteTransform is a transform in a plugin process. Its Process calls
 // travel on one stream, opened at the first call, so that the output schema
 // crosses once; calls are synchronous, as the engine makes them.
+//
+// When the transform is an sdk.Projector, Open learns its projection: calls
+// then send only the columns it reads, and the output is rebuilt here from
+// the input's own columns and the computed ones that come back. It is an
+// sdk.Projector itself, saying what the plugin's said, as the engine
+// cannot tell it from a builtin.
 type remoteTransform struct {
 	*remote
 	mu     sync.Mutex
 	stream *callStream
 	seq    uint64
+	proj   *projection
 }
 
 // callStream is an open Process stream.
@@ -30,7 +38,34 @@ type callStream struct {
 }
 
 func (t *remoteTransform) Open(ctx context.Context, host sdk.Host, in *arrow.Schema) (*arrow.Schema, error) {
-	return t.open(ctx, host, in)
+	resp, out, err := t.openTransform(ctx, host, in, t.c.columnar)
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.proj = nil
+	if resp.Projection != nil {
+		if t.proj, err = projectionFromPB(in, out, resp.Projection); err != nil {
+			return nil, t.c.broken(ctx, fmt.Errorf("%w: the projection Open returned: %w", errProtocol, err))
+		}
+	}
+	return out, nil
+}
+
+// Columns says what the plugin's Columns said, or nil when it is no
+// projection.
+func (t *remoteTransform) Columns() ([]string, []int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.proj == nil {
+		return nil, nil
+	}
+	reads := make([]string, len(t.proj.reads))
+	for k, j := range t.proj.reads {
+		reads[k] = t.proj.in.Field(j).Name
+	}
+	return reads, slices.Clone(t.proj.passes)
 }
 
 func (t *remoteTransform) Process(ctx context.Context, in arrow.RecordBatch) (sdk.Result, error) {
@@ -68,7 +103,12 @@ func (t *remoteTransform) call(ctx context.Context, h *pb.Batch, in arrow.Record
 	defer stop()
 	t.seq++
 	h.Seq = t.seq
-	res, err := t.exchange(cs, h, in)
+	send := in
+	if t.proj != nil && in != nil {
+		send = t.proj.narrow(in)
+		defer send.Release()
+	}
+	res, err := t.exchange(cs, h, send, in)
 	if err != nil {
 		t.reset()
 		return sdk.Result{}, t.c.broken(ctx, err)
@@ -77,16 +117,20 @@ func (t *remoteTransform) call(ctx context.Context, h *pb.Batch, in arrow.Record
 		if res.Out != nil {
 			res.Out.Release()
 		}
+		if res.Keep != nil {
+			res.Keep.Release()
+		}
 		return sdk.Result{}, decodeError(h.Error)
 	}
 	return res, nil
 }
 
-// exchange sends a call and reads its result into h and the returned
-// Result.
-func (t *remoteTransform) exchange(cs *callStream, h *pb.Batch, in arrow.RecordBatch) (sdk.Result, error) {
+// exchange sends a call, send (in itself, or its projection), and reads
+// its result into h and the returned Result, rebuilding a projected
+// output from in.
+func (t *remoteTransform) exchange(cs *callStream, h *pb.Batch, send, in arrow.RecordBatch) (sdk.Result, error) {
 	seq, flush := h.Seq, h.Flush
-	if err := cs.snd.send(h, in); err != nil {
+	if err := cs.snd.send(h, send); err != nil {
 		return sdk.Result{}, err
 	}
 	m, err := cs.rcv.next()
@@ -101,8 +145,32 @@ func (t *remoteTransform) exchange(cs *callStream, h *pb.Batch, in arrow.RecordB
 	if err != nil {
 		return sdk.Result{}, err
 	}
+	res := sdk.Result{Rejects: decodeRowErrors(r.Rejects), Filtered: int(r.Filtered), Deduplicated: int(r.Deduplicated)}
+	switch {
+	case r.HasKeep && (out != nil || in == nil):
+		if out != nil {
+			out.Release()
+		}
+		return sdk.Result{}, fmt.Errorf("%w: a result with keep and records, or keep from Flush", errProtocol)
+	case r.HasKeep:
+		if res.Keep, err = keepFromBitmap(r.Keep, in.NumRows()); err != nil {
+			return sdk.Result{}, err
+		}
+	case out != nil && t.proj != nil:
+		if in == nil {
+			out.Release()
+			return sdk.Result{}, fmt.Errorf("%w: a projected transform's Flush returned records", errProtocol)
+		}
+		res.Out, err = t.proj.rebuild(in, out)
+		out.Release()
+		if err != nil {
+			return sdk.Result{}, err
+		}
+	default:
+		res.Out = out
+	}
 	*h = pb.Batch{Error: r.Error}
-	return sdk.Result{Out: out, Rejects: decodeRowErrors(r.Rejects), Filtered: int(r.Filtered), Deduplicated: int(r.Deduplicated)}, nil
+	return res, nil
 }
 
 func (t *remoteTransform) ensureStream(ctx context.Context) (*callStream, error) {
@@ -121,7 +189,7 @@ func (t *remoteTransform) ensureStream(ctx context.Context) (*callStream, error)
 	}
 	t.stream = &callStream{
 		cancel: cancel, stream: stream,
-		snd: newBatchSender(stream, splitLimit(t.c.opts.MaxMessageBytes)),
+		snd: newBatchSender(stream, splitLimit(t.c.opts.MaxMessageBytes), t.headed),
 		rcv: newBatchReceiver(stream, t.host.Allocator()),
 	}
 	return t.stream, nil

@@ -34,6 +34,50 @@
 // split by rows into several records under one Batch header and joined
 // again on arrival: it is never dropped for its size.
 //
+// When both sides say so at Open (headed_frames), a header with records
+// travels in the first frame it heads rather than as a message of its own.
+// That is one gRPC message per batch, not two, and it matters more than
+// the message count suggests: gRPC's writer, finding a lone small message
+// and nothing else queued yet, yields its thread before flushing, and on
+// an engine whose threads are busy decoding the source, the records then
+// waited behind them. Both sides also ask the kernel for socket buffers
+// that hold a whole batch (sockets.go), for a like reason: a write that
+// blocks waits for a busy process to poll the network again. Together they
+// took W1's map calls from 6.1 ms to 0.9-1.4 ms (medians) to reach the
+// plugin (docs/benchmarks-plugins.md).
+//
+// # Moving only what a transform needs
+//
+// Most transforms need little of a batch and change less: a filter reads
+// a column or two and only drops rows; a map reads a few columns, computes
+// a few and passes the rest on. Sending whole batches both ways made the
+// process boundary cost more than the work (docs/benchmarks-plugins.md).
+// So the engine says in OpenRequest that it understands sdk.Result's Keep
+// and aligned Out, and the protocol uses them:
+//
+//   - A result's Keep crosses as a bitmap in the Batch header, with no
+//     records; the engine side turns it back into a Keep without copying
+//     and filters its own input.
+//   - A transform that is an sdk.Projector gets its Columns resolved
+//     against the schemas at Open, and OpenResponse carries the projection
+//     (input columns read; for each output column, the input column it
+//     passes or -1). Its calls then carry an IPC stream of only the columns
+//     it reads. The plugin side rebuilds full-width batches with all-null
+//     placeholders for the other columns (slices of one cached null array
+//     per column), calls Process, checks that every passed column of Out
+//     is the input's very array — failing the call, naming the plugin, if
+//     not, rather than let a placeholder pass for data — and sends back an
+//     IPC stream of only the computed columns, or the Keep bitmap. The
+//     engine side builds the output from its own input's columns and the
+//     computed ones. Both streams have a schema fixed at Open, sent once.
+//   - A transform that is no projector gets whole batches, as before, and
+//     may still answer with Keep or an aligned Out, which cross as they are.
+//
+// A plugin answering an engine that did not say so, one that predates
+// these, applies Keep and drops an aligned Out's rejected rows itself, and
+// never projects, so old engines and new plugins work together, and new
+// engines and old plugins too (which never send a projection or a keep).
+//
 // # Flow control
 //
 // A source's Read is driven by credits: the engine grants a window of

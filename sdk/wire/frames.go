@@ -23,22 +23,30 @@ type msgReceiver interface{ Recv() (*pb.Msg, error) }
 // batchSender writes the batches of one direction of a data stream: each as
 // a Batch header followed by its record batches, which together form one
 // Arrow IPC stream whose schema is sent once, before the first record.
+// When headed is set (both sides said headed_frames at Open) a header with
+// records travels in the first frame it heads instead of a message of its
+// own.
 type batchSender struct {
-	mu    sync.Mutex // held from a header to its last record
-	s     msgSender
-	limit int64
-	w     *flight.Writer
+	mu     sync.Mutex // held from a header to its last record
+	s      msgSender
+	limit  int64
+	headed bool
+	w      *flight.Writer
+	// pending is the header the next frame carries.
+	pending *pb.Batch
 }
 
-func newBatchSender(s msgSender, limit int64) *batchSender {
-	return &batchSender{s: s, limit: limit}
+func newBatchSender(s msgSender, limit int64, headed bool) *batchSender {
+	return &batchSender{s: s, limit: limit, headed: headed}
 }
 
 // Send implements flight.DataStreamWriter: one IPC message per Msg. gRPC
 // serialises the message before Send returns, so the writer may reuse its
 // buffers.
 func (b *batchSender) sendFrame(fd *flight.FlightData) error {
-	return b.s.Send(&pb.Msg{Body: &pb.Msg_Frame{Frame: &pb.Frame{DataHeader: fd.DataHeader, DataBody: fd.DataBody, AppMetadata: fd.AppMetadata}}})
+	f := &pb.Frame{DataHeader: fd.DataHeader, DataBody: fd.DataBody, AppMetadata: fd.AppMetadata, Batch: b.pending}
+	b.pending = nil
+	return b.s.Send(&pb.Msg{Body: &pb.Msg_Frame{Frame: f}})
 }
 
 type frameWriter struct{ b *batchSender }
@@ -48,6 +56,11 @@ func (f frameWriter) Send(fd *flight.FlightData) error { return f.b.sendFrame(fd
 // send writes h and then rec, which may be nil. A batch larger than the
 // message limit is split by rows into several records, which the receiver
 // joins: nothing is dropped for being large.
+//
+// A header sent alone, then its records, costs a second message, and gRPC's
+// writer, finding the first message small and nothing else yet queued,
+// yields its thread before flushing it: on a busy engine the records then
+// wait behind other goroutines for milliseconds. Headed frames avoid both.
 func (b *batchSender) send(h *pb.Batch, rec arrow.RecordBatch) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -61,9 +74,12 @@ func (b *batchSender) send(h *pb.Batch, rec arrow.RecordBatch) error {
 	if rec != nil {
 		h.Rows = rec.NumRows()
 	}
-	if err := b.s.Send(&pb.Msg{Body: &pb.Msg_Batch{Batch: h}}); err != nil {
+	if b.headed && len(parts) > 0 {
+		b.pending = h
+	} else if err := b.s.Send(&pb.Msg{Body: &pb.Msg_Batch{Batch: h}}); err != nil {
 		return err
 	}
+	defer func() { b.pending = nil }()
 	for _, p := range parts {
 		if b.w == nil {
 			b.w = flight.NewRecordWriter(frameWriter{b}, ipc.WithSchema(p.Schema()))
@@ -103,11 +119,15 @@ func split(rec arrow.RecordBatch, limit int64) []arrow.RecordBatch {
 }
 
 // batchReceiver reads the other direction: control messages, and the
-// records that follow a Batch header.
+// records that follow a Batch header. It takes a header carried in a frame
+// (headed frames) as it takes one sent alone, whichever the sender chose.
 type batchReceiver struct {
 	r   msgReceiver
 	mem memory.Allocator
 	rdr *flight.Reader
+	// pending is a frame that carried a header, for the IPC reader to read
+	// next.
+	pending *pb.Frame
 }
 
 func newBatchReceiver(r msgReceiver, mem memory.Allocator) *batchReceiver {
@@ -119,6 +139,10 @@ var errProtocol = errors.New("protocol error")
 // Recv implements flight.DataStreamReader for the IPC reader: it expects
 // a frame.
 func (b *batchReceiver) Recv() (*flight.FlightData, error) {
+	if f := b.pending; f != nil {
+		b.pending = nil
+		return &flight.FlightData{DataHeader: f.DataHeader, DataBody: f.DataBody, AppMetadata: f.AppMetadata}, nil
+	}
 	m, err := b.r.Recv()
 	if err != nil {
 		if err == io.EOF {
@@ -130,17 +154,28 @@ func (b *batchReceiver) Recv() (*flight.FlightData, error) {
 	if f == nil {
 		return nil, fmt.Errorf("%w: expected an Arrow IPC frame, got %T", errProtocol, m.Body)
 	}
+	if f.Batch != nil {
+		return nil, fmt.Errorf("%w: a batch header arrived before the records of the last", errProtocol)
+	}
 	return &flight.FlightData{DataHeader: f.DataHeader, DataBody: f.DataBody, AppMetadata: f.AppMetadata}, nil
 }
 
-// next returns the next control message.
+// next returns the next control message: a header carried in a frame
+// comes back as a Batch message, its frame kept for records.
 func (b *batchReceiver) next() (*pb.Msg, error) {
+	if b.pending != nil {
+		return nil, fmt.Errorf("%w: a batch's records were not read", errProtocol)
+	}
 	m, err := b.r.Recv()
 	if err != nil {
 		return nil, err
 	}
-	if m.GetFrame() != nil {
-		return nil, fmt.Errorf("%w: an Arrow IPC frame arrived without a batch header", errProtocol)
+	if f := m.GetFrame(); f != nil {
+		if f.Batch == nil || f.Batch.Parts == 0 {
+			return nil, fmt.Errorf("%w: an Arrow IPC frame arrived without a batch header", errProtocol)
+		}
+		b.pending = f
+		return &pb.Msg{Body: &pb.Msg_Batch{Batch: f.Batch}}, nil
 	}
 	return m, nil
 }

@@ -53,7 +53,9 @@ func VersionedPlugins(p *GRPCPlugin) map[int]plugin.PluginSet {
 }
 
 // GRPCServerOptions are the gRPC options of the plugin side: messages up to
-// maxMessage bytes.
+// maxMessage bytes, wide flow-control windows, and insecure credentials that
+// enlarge each connection's socket buffers (see socketBuffer). They replace
+// any credentials given before them: the engine never asks for TLS.
 func GRPCServerOptions(maxMessage int) []grpc.ServerOption {
 	if maxMessage <= 0 {
 		maxMessage = DefaultMaxMessageBytes
@@ -62,10 +64,13 @@ func GRPCServerOptions(maxMessage int) []grpc.ServerOption {
 		grpc.MaxRecvMsgSize(maxMessage), grpc.MaxSendMsgSize(maxMessage),
 		grpc.InitialWindowSize(flowWindow), grpc.InitialConnWindowSize(flowWindow),
 		grpc.ReadBufferSize(ioBuffer), grpc.WriteBufferSize(ioBuffer),
+		grpc.Creds(newBufferedCreds()),
 	}
 }
 
-// GRPCDialOptions are the client's counterpart of GRPCServerOptions.
+// GRPCDialOptions are the client's counterpart of GRPCServerOptions,
+// including the credentials that enlarge the socket buffers; they replace
+// go-plugin's insecure credentials.
 func GRPCDialOptions(maxMessage int) []grpc.DialOption {
 	if maxMessage <= 0 {
 		maxMessage = DefaultMaxMessageBytes
@@ -74,6 +79,7 @@ func GRPCDialOptions(maxMessage int) []grpc.DialOption {
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxMessage), grpc.MaxCallSendMsgSize(maxMessage)),
 		grpc.WithInitialWindowSize(flowWindow), grpc.WithInitialConnWindowSize(flowWindow),
 		grpc.WithReadBufferSize(ioBuffer), grpc.WithWriteBufferSize(ioBuffer),
+		grpc.WithTransportCredentials(newBufferedCreds()),
 	}
 }
 

@@ -60,6 +60,15 @@ type instance struct {
 	sink   sdk.Sink
 	// out is the schema of the batches the instance emits or returns.
 	out *arrow.Schema
+	// flusher says the transform implements sdk.Flusher.
+	flusher bool
+	// columnar says the engine takes Keep and aligned Out (OpenRequest);
+	// proj is the transform's projection, when it has one and the engine
+	// takes it.
+	columnar bool
+	proj     *projection
+	// headed says the engine reads Batch headers in frames (OpenRequest).
+	headed bool
 }
 
 // NewServer returns a server for plugins.
@@ -104,7 +113,8 @@ func (s *Server) New(ctx context.Context, req *pb.NewRequest) (*pb.NewResponse, 
 	if err != nil {
 		return &pb.NewResponse{Error: encodeError(err)}, nil
 	}
-	in := &instance{plugin: plugin}
+	_, flusher := v.(sdk.Flusher)
+	in := &instance{plugin: plugin, flusher: flusher}
 	switch x := v.(type) {
 	case sdk.Source:
 		in.source = x
@@ -120,7 +130,6 @@ func (s *Server) New(ctx context.Context, req *pb.NewRequest) (*pb.NewResponse, 
 	in.id = s.next
 	s.instances[in.id] = in
 	s.mu.Unlock()
-	_, flusher := v.(sdk.Flusher)
 	_, reporter := v.(sdk.MemoryReporter)
 	return &pb.NewResponse{Instance: in.id, Flusher: flusher, MemoryReporter: reporter}, nil
 }
@@ -159,15 +168,29 @@ func (s *Server) Open(ctx context.Context, req *pb.OpenRequest) (*pb.OpenRespons
 	default:
 		err = in.sink.Open(ctx, in.host, inSchema)
 	}
+	if err == nil && in.tr != nil {
+		in.columnar = req.Columnar
+		if in.columnar {
+			in.proj, err = projectorOf(in.tr, inSchema, out)
+			if err != nil {
+				err = fmt.Errorf("plugin %q: %w", in.plugin.Info().Name, err)
+			}
+		}
+	}
 	if err != nil {
 		return &pb.OpenResponse{Error: encodeError(err)}, nil
 	}
 	in.out = out
+	in.headed = req.HeadedFrames
 	b, err := encodeSchema(out)
 	if err != nil {
 		return nil, err
 	}
-	return &pb.OpenResponse{OutSchema: b}, nil
+	resp := &pb.OpenResponse{OutSchema: b, HeadedFrames: req.HeadedFrames}
+	if in.proj != nil {
+		resp.Projection = in.proj.toPB()
+	}
+	return resp, nil
 }
 
 // Close closes an instance. Closing it again calls the plugin's Close

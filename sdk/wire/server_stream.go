@@ -53,7 +53,7 @@ func (s *Server) Read(stream pb.Plugin_ReadServer) error {
 	defer cancel(nil)
 	window := max(int(st.Window), 1)
 	em := &serverEmitter{
-		snd:     newBatchSender(stream, splitLimit(s.opts.MaxMessageBytes)),
+		snd:     newBatchSender(stream, splitLimit(s.opts.MaxMessageBytes), in.headed),
 		credits: make(chan struct{}, window),
 		schema:  in.out,
 	}
@@ -130,7 +130,9 @@ func (e *serverEmitter) Emit(ctx context.Context, b sdk.Batch) error {
 }
 
 // Process runs a transform's Process and Flush calls, one at a time, in
-// the order the engine sends them.
+// the order the engine sends them. A projected transform receives only the
+// columns it reads, widened with all-null placeholders, and answers with
+// only the columns it computes, or its Keep.
 func (s *Server) Process(stream pb.Plugin_ProcessServer) error {
 	in, _, err := s.start(stream)
 	if err != nil {
@@ -142,7 +144,12 @@ func (s *Server) Process(stream pb.Plugin_ProcessServer) error {
 	ctx := stream.Context()
 	rcv := newBatchReceiver(stream, s.opts.Allocator)
 	defer rcv.release()
-	snd := newBatchSender(stream, splitLimit(s.opts.MaxMessageBytes))
+	snd := newBatchSender(stream, splitLimit(s.opts.MaxMessageBytes), in.headed)
+	var wide *widener
+	if in.proj != nil {
+		wide = &widener{p: in.proj, mem: s.opts.Allocator, nulls: make([]arrow.Array, in.proj.in.NumFields())}
+		defer wide.release()
+	}
 	for {
 		m, err := rcv.next()
 		if err == io.EOF {
@@ -156,6 +163,7 @@ func (s *Server) Process(stream pb.Plugin_ProcessServer) error {
 			return fmt.Errorf("%w: expected a Batch", errProtocol)
 		}
 		var res sdk.Result
+		var rec arrow.RecordBatch
 		if h.Flush {
 			f, ok := in.tr.(sdk.Flusher)
 			if !ok {
@@ -163,30 +171,45 @@ func (s *Server) Process(stream pb.Plugin_ProcessServer) error {
 			}
 			res, err = f.Flush(ctx)
 		} else {
-			rec, rerr := rcv.records(h)
-			if rerr != nil {
-				return rerr
+			rec, err = rcv.records(h)
+			if err != nil {
+				return err
 			}
 			if rec == nil {
 				return fmt.Errorf("%w: a Process call without a batch", errProtocol)
 			}
+			if wide != nil {
+				full, err := wide.widen(rec)
+				rec.Release()
+				if err != nil {
+					return err
+				}
+				rec = full
+			}
 			res, err = in.tr.Process(ctx, rec)
-			rec.Release()
 		}
 		out := &pb.Batch{Seq: h.Seq, Flush: h.Flush, Rejects: encodeRowErrors(res.Rejects), Filtered: int64(res.Filtered), Deduplicated: int64(res.Deduplicated), Error: encodeError(err)}
-		if res.Out != nil && res.Out.NumRows() == 0 {
-			// No rows: the engine treats it as no batch, so send none.
-			res.Out.Release()
-			res.Out = nil
+		var send arrow.RecordBatch
+		if err == nil {
+			var cerr error
+			send, cerr = s.resultRecord(ctx, in, rec, res, out)
+			if cerr != nil {
+				out.Error = encodeError(cerr)
+			}
+		} else {
+			if res.Out != nil {
+				res.Out.Release()
+			}
+			if res.Keep != nil {
+				res.Keep.Release()
+			}
 		}
-		if res.Out != nil && !res.Out.Schema().Equal(in.out) {
-			out.Error = encodeError(fmt.Errorf("returned a batch whose schema differs from the one Open reported:\n%s\nwant:\n%s", res.Out.Schema(), in.out))
-			res.Out.Release()
-			res.Out = nil
+		if rec != nil {
+			rec.Release()
 		}
-		err = snd.send(out, res.Out)
-		if res.Out != nil {
-			res.Out.Release()
+		err = snd.send(out, send)
+		if send != nil {
+			send.Release()
 		}
 		if err != nil {
 			return err
@@ -206,7 +229,7 @@ func (s *Server) Write(stream pb.Plugin_WriteServer) error {
 	ctx := stream.Context()
 	rcv := newBatchReceiver(stream, s.opts.Allocator)
 	defer rcv.release()
-	snd := newBatchSender(stream, splitLimit(s.opts.MaxMessageBytes))
+	snd := newBatchSender(stream, splitLimit(s.opts.MaxMessageBytes), in.headed)
 	slots := make(chan struct{}, max(int(st.Window), 1))
 	var wg sync.WaitGroup
 	defer wg.Wait()

@@ -15,6 +15,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/sluicedata/sluice/plugins/filter"
+	"github.com/sluicedata/sluice/plugins/mapper"
 	memplugin "github.com/sluicedata/sluice/plugins/memory"
 	"github.com/sluicedata/sluice/sdk"
 	"github.com/sluicedata/sluice/sdk/wire"
@@ -97,7 +98,7 @@ func TestLargeBatchesAreSplitNotDropped(t *testing.T) {
 	store.Put("t", schema, big)
 	big.Release()
 
-	plugins, _ := pipe(t, 64<<10, store.Source(), filter.Transform, store.Sink())
+	plugins, _ := pipe(t, 64<<10, store.Source(), mapper.Transform, store.Sink())
 	src, err := plugins["source/memory"].New(ctx, cty.ObjectVal(map[string]cty.Value{"table": cty.StringVal("t")}))
 	if err != nil {
 		t.Fatal(err)
@@ -116,26 +117,31 @@ func TestLargeBatchesAreSplitNotDropped(t *testing.T) {
 		t.Fatalf("got %d batches, first of %d rows", len(c.recs), c.recs[0].NumRows())
 	}
 
-	tr, err := plugins["transform/filter"].New(ctx, cty.ObjectVal(map[string]cty.Value{"where": cty.StringVal("id % 2 == 0")}))
+	// The map reads name and computes a column as large: both directions
+	// carry about 2 MB.
+	tr, err := plugins["transform/map"].New(ctx, cty.ObjectVal(map[string]cty.Value{
+		"columns": cty.MapVal(map[string]cty.Value{"copy": cty.StringVal("name + '!'")}),
+		"drop":    cty.NullVal(cty.List(cty.String)), "keep": cty.NullVal(cty.List(cty.String)), "rename": cty.NullVal(cty.Map(cty.String)),
+	}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	ft := tr.(sdk.Transform)
-	if _, err := ft.Open(ctx, host{local}, schema); err != nil {
+	mt := tr.(sdk.Transform)
+	if _, err := mt.Open(ctx, host{local}, schema); err != nil {
 		t.Fatal(err)
 	}
-	res, err := ft.Process(ctx, c.recs[0])
+	defer mt.Close(ctx)
+	res, err := mt.Process(ctx, c.recs[0])
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ft.Close(ctx)
-	if res.Out.NumRows() != 10_000 || res.Filtered != 10_000 {
-		t.Fatalf("out %d rows, filtered %d", res.Out.NumRows(), res.Filtered)
+	defer res.Out.Release()
+	if res.Out.NumRows() != 20_000 {
+		t.Fatalf("out %d rows", res.Out.NumRows())
 	}
-	if got := res.Out.Column(1).ValueStr(9_999); got != fmt.Sprintf("%0100d", 19_998) {
+	if got := res.Out.Column(2).ValueStr(19_999); got != fmt.Sprintf("%0100d!", 19_999) {
 		t.Fatalf("last row %q", got)
 	}
-	res.Out.Release()
 }
 
 // Diagnostics keep their path and position across the wire.

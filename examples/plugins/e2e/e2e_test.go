@@ -180,6 +180,30 @@ func TestExternalPluginsMatchCompiledIn(t *testing.T) {
 	}
 }
 
+// The renamed builtins of sluice-plugin-ext-transforms run out of process
+// beside the same builtins compiled in, as in testdata/bench/w1-external.hcl,
+// and give what the builtins give.
+func TestRenamedTransformsRunBesideTheBuiltins(t *testing.T) {
+	bin, sum := testbin.Build(t, t.TempDir(), "github.com/sluicedata/sluice/examples/plugins/transforms/cmd/sluice-plugin-ext-transforms")
+	a := newAPI(t, 3, 100)
+	builtins := []sdk.Plugin{httpjson.Source, textcase.Transform, filter.Transform, mapper.Transform}
+	builtin := runPipeline(t, nodes(a.url()), context.Background(), nil, builtins...)
+	if builtin.err != nil {
+		t.Fatal(builtin.err)
+	}
+	renamed := strings.NewReplacer(`transform "filter"`, `transform "ext_filter"`, `transform "map"`, `transform "ext_map"`).Replace(nodes(a.url()))
+	external := runPipeline(t, pluginBlock("transforms", bin, sum)+renamed, context.Background(), nil, builtins...)
+	if external.err != nil {
+		t.Fatal(external.err)
+	}
+	for _, table := range []string{"out", "rejects"} {
+		want, got := builtin.jsonl(t, table), external.jsonl(t, table)
+		if len(want) == 0 || !bytes.Equal(want, got) {
+			t.Errorf("table %s differs:\ncompiled in:\n%.2000s\nexternal:\n%.2000s", table, want, got)
+		}
+	}
+}
+
 // Killing the plugin process mid-run fails the run within seconds with an
 // error that names the plugin; the checkpoint never passes a row that was
 // not written; and a rerun completes.

@@ -56,6 +56,7 @@ type textcase struct {
 	change  func(string) string
 	indices []int
 	mem     memory.Allocator
+	passes  []int
 }
 
 func (t *textcase) Open(_ context.Context, host sdk.Host, in *arrow.Schema) (*arrow.Schema, error) {
@@ -76,8 +77,20 @@ func (t *textcase) Open(_ context.Context, host sdk.Host, in *arrow.Schema) (*ar
 	if diags.HasErrors() {
 		return nil, diags
 	}
+	t.passes = make([]int, in.NumFields())
+	for i := range t.passes {
+		t.passes[i] = i
+	}
+	for _, idx := range t.indices {
+		t.passes[idx] = -1
+	}
 	return in, nil
 }
+
+// Columns makes textcase an sdk.Projector: it reads the columns it changes,
+// computes them, and passes every other column on. Served from its binary,
+// it is sent only those columns and sends back only the changed ones.
+func (t *textcase) Columns() (reads []string, passes []int) { return t.names, t.passes }
 
 // Process builds the changed columns and shares the others with in.
 func (t *textcase) Process(_ context.Context, in arrow.RecordBatch) (sdk.Result, error) {

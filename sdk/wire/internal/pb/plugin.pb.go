@@ -362,7 +362,15 @@ type OpenRequest struct {
 	Offline  bool                   `protobuf:"varint,2,opt,name=offline,proto3" json:"offline,omitempty"`
 	// in_schema is the input schema as an Arrow IPC stream with no batches;
 	// empty for sources.
-	InSchema      []byte `protobuf:"bytes,3,opt,name=in_schema,json=inSchema,proto3" json:"in_schema,omitempty"`
+	InSchema []byte `protobuf:"bytes,3,opt,name=in_schema,json=inSchema,proto3" json:"in_schema,omitempty"`
+	// columnar says the engine takes a transform's results as a Keep bitmap
+	// or an aligned Out (sdk.Result), and may project its Process calls. A
+	// plugin answering an engine that does not applies Keep and drops the
+	// rejected rows of an aligned Out itself, and never projects.
+	Columnar bool `protobuf:"varint,4,opt,name=columnar,proto3" json:"columnar,omitempty"`
+	// headed_frames says the engine reads a Batch header carried in the
+	// frame it heads (Frame.batch), and would send its own so.
+	HeadedFrames  bool `protobuf:"varint,5,opt,name=headed_frames,json=headedFrames,proto3" json:"headed_frames,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -418,10 +426,31 @@ func (x *OpenRequest) GetInSchema() []byte {
 	return nil
 }
 
+func (x *OpenRequest) GetColumnar() bool {
+	if x != nil {
+		return x.Columnar
+	}
+	return false
+}
+
+func (x *OpenRequest) GetHeadedFrames() bool {
+	if x != nil {
+		return x.HeadedFrames
+	}
+	return false
+}
+
 type OpenResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	OutSchema     []byte                 `protobuf:"bytes,1,opt,name=out_schema,json=outSchema,proto3" json:"out_schema,omitempty"`
-	Error         *Error                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	OutSchema []byte                 `protobuf:"bytes,1,opt,name=out_schema,json=outSchema,proto3" json:"out_schema,omitempty"`
+	Error     *Error                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
+	// projection is set when the transform is an sdk.Projector and the
+	// engine said columnar: its Process calls then carry only the columns
+	// it reads, and its results only the columns it computes.
+	Projection *Projection `protobuf:"bytes,3,opt,name=projection,proto3" json:"projection,omitempty"`
+	// headed_frames says the plugin reads headers in frames too: from then
+	// on both sides send a batch with records as its frames alone.
+	HeadedFrames  bool `protobuf:"varint,4,opt,name=headed_frames,json=headedFrames,proto3" json:"headed_frames,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -470,6 +499,81 @@ func (x *OpenResponse) GetError() *Error {
 	return nil
 }
 
+func (x *OpenResponse) GetProjection() *Projection {
+	if x != nil {
+		return x.Projection
+	}
+	return nil
+}
+
+func (x *OpenResponse) GetHeadedFrames() bool {
+	if x != nil {
+		return x.HeadedFrames
+	}
+	return false
+}
+
+// Projection is what a transform's Columns said, resolved against its
+// schemas. Process calls carry an IPC stream of just the input columns
+// reads lists, in that order; the plugin puts all-null placeholders in
+// the other columns. A result carries keep, or a record of just the output
+// columns whose passes is -1, in order, with a row per input row; the
+// engine takes the others from its own input: output column i is input
+// column passes[i].
+type Projection struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// reads are input column indexes, ascending.
+	Reads []int32 `protobuf:"varint,1,rep,packed,name=reads,proto3" json:"reads,omitempty"`
+	// passes has one entry per output column: an input column index, or -1.
+	Passes        []int32 `protobuf:"varint,2,rep,packed,name=passes,proto3" json:"passes,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Projection) Reset() {
+	*x = Projection{}
+	mi := &file_plugin_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Projection) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Projection) ProtoMessage() {}
+
+func (x *Projection) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Projection.ProtoReflect.Descriptor instead.
+func (*Projection) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Projection) GetReads() []int32 {
+	if x != nil {
+		return x.Reads
+	}
+	return nil
+}
+
+func (x *Projection) GetPasses() []int32 {
+	if x != nil {
+		return x.Passes
+	}
+	return nil
+}
+
 type InstanceRef struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Instance      uint64                 `protobuf:"varint,1,opt,name=instance,proto3" json:"instance,omitempty"`
@@ -479,7 +583,7 @@ type InstanceRef struct {
 
 func (x *InstanceRef) Reset() {
 	*x = InstanceRef{}
-	mi := &file_plugin_proto_msgTypes[8]
+	mi := &file_plugin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -491,7 +595,7 @@ func (x *InstanceRef) String() string {
 func (*InstanceRef) ProtoMessage() {}
 
 func (x *InstanceRef) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[8]
+	mi := &file_plugin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -504,7 +608,7 @@ func (x *InstanceRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InstanceRef.ProtoReflect.Descriptor instead.
 func (*InstanceRef) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{8}
+	return file_plugin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *InstanceRef) GetInstance() uint64 {
@@ -523,7 +627,7 @@ type CloseResponse struct {
 
 func (x *CloseResponse) Reset() {
 	*x = CloseResponse{}
-	mi := &file_plugin_proto_msgTypes[9]
+	mi := &file_plugin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -535,7 +639,7 @@ func (x *CloseResponse) String() string {
 func (*CloseResponse) ProtoMessage() {}
 
 func (x *CloseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[9]
+	mi := &file_plugin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -548,7 +652,7 @@ func (x *CloseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseResponse.ProtoReflect.Descriptor instead.
 func (*CloseResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{9}
+	return file_plugin_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *CloseResponse) GetError() *Error {
@@ -567,7 +671,7 @@ type MemoryHeldResponse struct {
 
 func (x *MemoryHeldResponse) Reset() {
 	*x = MemoryHeldResponse{}
-	mi := &file_plugin_proto_msgTypes[10]
+	mi := &file_plugin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -579,7 +683,7 @@ func (x *MemoryHeldResponse) String() string {
 func (*MemoryHeldResponse) ProtoMessage() {}
 
 func (x *MemoryHeldResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[10]
+	mi := &file_plugin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -592,7 +696,7 @@ func (x *MemoryHeldResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemoryHeldResponse.ProtoReflect.Descriptor instead.
 func (*MemoryHeldResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{10}
+	return file_plugin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *MemoryHeldResponse) GetBytes() int64 {
@@ -617,7 +721,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_plugin_proto_msgTypes[11]
+	mi := &file_plugin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -629,7 +733,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[11]
+	mi := &file_plugin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -642,7 +746,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{11}
+	return file_plugin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Error) GetMessage() string {
@@ -681,7 +785,7 @@ type Diagnostic struct {
 
 func (x *Diagnostic) Reset() {
 	*x = Diagnostic{}
-	mi := &file_plugin_proto_msgTypes[12]
+	mi := &file_plugin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -693,7 +797,7 @@ func (x *Diagnostic) String() string {
 func (*Diagnostic) ProtoMessage() {}
 
 func (x *Diagnostic) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[12]
+	mi := &file_plugin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -706,7 +810,7 @@ func (x *Diagnostic) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Diagnostic.ProtoReflect.Descriptor instead.
 func (*Diagnostic) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{12}
+	return file_plugin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Diagnostic) GetWarning() bool {
@@ -764,7 +868,7 @@ type RowError struct {
 
 func (x *RowError) Reset() {
 	*x = RowError{}
-	mi := &file_plugin_proto_msgTypes[13]
+	mi := &file_plugin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -776,7 +880,7 @@ func (x *RowError) String() string {
 func (*RowError) ProtoMessage() {}
 
 func (x *RowError) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[13]
+	mi := &file_plugin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -789,7 +893,7 @@ func (x *RowError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RowError.ProtoReflect.Descriptor instead.
 func (*RowError) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{13}
+	return file_plugin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *RowError) GetRow() int64 {
@@ -846,7 +950,7 @@ type Msg struct {
 
 func (x *Msg) Reset() {
 	*x = Msg{}
-	mi := &file_plugin_proto_msgTypes[14]
+	mi := &file_plugin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -858,7 +962,7 @@ func (x *Msg) String() string {
 func (*Msg) ProtoMessage() {}
 
 func (x *Msg) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[14]
+	mi := &file_plugin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -871,7 +975,7 @@ func (x *Msg) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Msg.ProtoReflect.Descriptor instead.
 func (*Msg) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{14}
+	return file_plugin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Msg) GetBody() isMsg_Body {
@@ -963,17 +1067,22 @@ func (*Msg_End) isMsg_Body() {}
 // Frame is one Arrow IPC message, with the fields of Arrow Flight's
 // FlightData.
 type Frame struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	DataHeader    []byte                 `protobuf:"bytes,1,opt,name=data_header,json=dataHeader,proto3" json:"data_header,omitempty"`
-	DataBody      []byte                 `protobuf:"bytes,2,opt,name=data_body,json=dataBody,proto3" json:"data_body,omitempty"`
-	AppMetadata   []byte                 `protobuf:"bytes,3,opt,name=app_metadata,json=appMetadata,proto3" json:"app_metadata,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	DataHeader  []byte                 `protobuf:"bytes,1,opt,name=data_header,json=dataHeader,proto3" json:"data_header,omitempty"`
+	DataBody    []byte                 `protobuf:"bytes,2,opt,name=data_body,json=dataBody,proto3" json:"data_body,omitempty"`
+	AppMetadata []byte                 `protobuf:"bytes,3,opt,name=app_metadata,json=appMetadata,proto3" json:"app_metadata,omitempty"`
+	// batch, when both sides said headed_frames, is the Batch header of the
+	// records this frame begins, sent with it rather than as a message of
+	// its own: one gRPC message per batch instead of two, so a batch never
+	// waits for the first to be flushed alone.
+	Batch         *Batch `protobuf:"bytes,4,opt,name=batch,proto3" json:"batch,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Frame) Reset() {
 	*x = Frame{}
-	mi := &file_plugin_proto_msgTypes[15]
+	mi := &file_plugin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -985,7 +1094,7 @@ func (x *Frame) String() string {
 func (*Frame) ProtoMessage() {}
 
 func (x *Frame) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[15]
+	mi := &file_plugin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -998,7 +1107,7 @@ func (x *Frame) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Frame.ProtoReflect.Descriptor instead.
 func (*Frame) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{15}
+	return file_plugin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Frame) GetDataHeader() []byte {
@@ -1022,6 +1131,13 @@ func (x *Frame) GetAppMetadata() []byte {
 	return nil
 }
 
+func (x *Frame) GetBatch() *Batch {
+	if x != nil {
+		return x.Batch
+	}
+	return nil
+}
+
 type Start struct {
 	state    protoimpl.MessageState `protogen:"open.v1"`
 	Instance uint64                 `protobuf:"varint,1,opt,name=instance,proto3" json:"instance,omitempty"`
@@ -1037,7 +1153,7 @@ type Start struct {
 
 func (x *Start) Reset() {
 	*x = Start{}
-	mi := &file_plugin_proto_msgTypes[16]
+	mi := &file_plugin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1049,7 +1165,7 @@ func (x *Start) String() string {
 func (*Start) ProtoMessage() {}
 
 func (x *Start) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[16]
+	mi := &file_plugin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1062,7 +1178,7 @@ func (x *Start) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Start.ProtoReflect.Descriptor instead.
 func (*Start) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{16}
+	return file_plugin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Start) GetInstance() uint64 {
@@ -1102,7 +1218,7 @@ type Credit struct {
 
 func (x *Credit) Reset() {
 	*x = Credit{}
-	mi := &file_plugin_proto_msgTypes[17]
+	mi := &file_plugin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1114,7 +1230,7 @@ func (x *Credit) String() string {
 func (*Credit) ProtoMessage() {}
 
 func (x *Credit) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[17]
+	mi := &file_plugin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1127,7 +1243,7 @@ func (x *Credit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Credit.ProtoReflect.Descriptor instead.
 func (*Credit) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{17}
+	return file_plugin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Credit) GetN() uint32 {
@@ -1159,14 +1275,20 @@ type Batch struct {
 	// result.
 	Flush bool `protobuf:"varint,14,opt,name=flush,proto3" json:"flush,omitempty"`
 	// error is the call's error: the Process, Flush or Write returned one.
-	Error         *Error `protobuf:"bytes,15,opt,name=error,proto3" json:"error,omitempty"`
+	Error *Error `protobuf:"bytes,15,opt,name=error,proto3" json:"error,omitempty"`
+	// keep is a transform result's Keep (sdk.Result), one bit per input row,
+	// least significant bit first as in Arrow bitmaps, true for the rows that
+	// pass on; has_keep tells an empty keep from none. A result with keep
+	// has no records.
+	Keep          []byte `protobuf:"bytes,16,opt,name=keep,proto3" json:"keep,omitempty"`
+	HasKeep       bool   `protobuf:"varint,17,opt,name=has_keep,json=hasKeep,proto3" json:"has_keep,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Batch) Reset() {
 	*x = Batch{}
-	mi := &file_plugin_proto_msgTypes[18]
+	mi := &file_plugin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1178,7 +1300,7 @@ func (x *Batch) String() string {
 func (*Batch) ProtoMessage() {}
 
 func (x *Batch) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[18]
+	mi := &file_plugin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1191,7 +1313,7 @@ func (x *Batch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Batch.ProtoReflect.Descriptor instead.
 func (*Batch) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{18}
+	return file_plugin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Batch) GetSeq() uint64 {
@@ -1299,6 +1421,20 @@ func (x *Batch) GetError() *Error {
 	return nil
 }
 
+func (x *Batch) GetKeep() []byte {
+	if x != nil {
+		return x.Keep
+	}
+	return nil
+}
+
+func (x *Batch) GetHasKeep() bool {
+	if x != nil {
+		return x.HasKeep
+	}
+	return false
+}
+
 // End closes a Read: the source's Read returned, with error if it failed.
 type End struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1309,7 +1445,7 @@ type End struct {
 
 func (x *End) Reset() {
 	*x = End{}
-	mi := &file_plugin_proto_msgTypes[19]
+	mi := &file_plugin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1321,7 +1457,7 @@ func (x *End) String() string {
 func (*End) ProtoMessage() {}
 
 func (x *End) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[19]
+	mi := &file_plugin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1334,7 +1470,7 @@ func (x *End) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use End.ProtoReflect.Descriptor instead.
 func (*End) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{19}
+	return file_plugin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *End) GetError() *Error {
@@ -1371,15 +1507,25 @@ const file_plugin_proto_rawDesc = "" +
 	"\binstance\x18\x01 \x01(\x04R\binstance\x12-\n" +
 	"\x05error\x18\x02 \x01(\v2\x17.sluice.plugin.v1.ErrorR\x05error\x12\x18\n" +
 	"\aflusher\x18\x03 \x01(\bR\aflusher\x12'\n" +
-	"\x0fmemory_reporter\x18\x04 \x01(\bR\x0ememoryReporter\"`\n" +
+	"\x0fmemory_reporter\x18\x04 \x01(\bR\x0ememoryReporter\"\xa1\x01\n" +
 	"\vOpenRequest\x12\x1a\n" +
 	"\binstance\x18\x01 \x01(\x04R\binstance\x12\x18\n" +
 	"\aoffline\x18\x02 \x01(\bR\aoffline\x12\x1b\n" +
-	"\tin_schema\x18\x03 \x01(\fR\binSchema\"\\\n" +
+	"\tin_schema\x18\x03 \x01(\fR\binSchema\x12\x1a\n" +
+	"\bcolumnar\x18\x04 \x01(\bR\bcolumnar\x12#\n" +
+	"\rheaded_frames\x18\x05 \x01(\bR\fheadedFrames\"\xbf\x01\n" +
 	"\fOpenResponse\x12\x1d\n" +
 	"\n" +
 	"out_schema\x18\x01 \x01(\fR\toutSchema\x12-\n" +
-	"\x05error\x18\x02 \x01(\v2\x17.sluice.plugin.v1.ErrorR\x05error\")\n" +
+	"\x05error\x18\x02 \x01(\v2\x17.sluice.plugin.v1.ErrorR\x05error\x12<\n" +
+	"\n" +
+	"projection\x18\x03 \x01(\v2\x1c.sluice.plugin.v1.ProjectionR\n" +
+	"projection\x12#\n" +
+	"\rheaded_frames\x18\x04 \x01(\bR\fheadedFrames\":\n" +
+	"\n" +
+	"Projection\x12\x14\n" +
+	"\x05reads\x18\x01 \x03(\x05R\x05reads\x12\x16\n" +
+	"\x06passes\x18\x02 \x03(\x05R\x06passes\")\n" +
 	"\vInstanceRef\x12\x1a\n" +
 	"\binstance\x18\x01 \x01(\x04R\binstance\">\n" +
 	"\rCloseResponse\x12-\n" +
@@ -1410,12 +1556,13 @@ const file_plugin_proto_rawDesc = "" +
 	"\x06credit\x18\x03 \x01(\v2\x18.sluice.plugin.v1.CreditH\x00R\x06credit\x12/\n" +
 	"\x05batch\x18\x04 \x01(\v2\x17.sluice.plugin.v1.BatchH\x00R\x05batch\x12)\n" +
 	"\x03end\x18\x05 \x01(\v2\x15.sluice.plugin.v1.EndH\x00R\x03endB\x06\n" +
-	"\x04body\"h\n" +
+	"\x04body\"\x97\x01\n" +
 	"\x05Frame\x12\x1f\n" +
 	"\vdata_header\x18\x01 \x01(\fR\n" +
 	"dataHeader\x12\x1b\n" +
 	"\tdata_body\x18\x02 \x01(\fR\bdataBody\x12!\n" +
-	"\fapp_metadata\x18\x03 \x01(\fR\vappMetadata\"\x82\x01\n" +
+	"\fapp_metadata\x18\x03 \x01(\fR\vappMetadata\x12-\n" +
+	"\x05batch\x18\x04 \x01(\v2\x17.sluice.plugin.v1.BatchR\x05batch\"\x82\x01\n" +
 	"\x05Start\x12\x1a\n" +
 	"\binstance\x18\x01 \x01(\x04R\binstance\x12\x1e\n" +
 	"\n" +
@@ -1424,7 +1571,7 @@ const file_plugin_proto_rawDesc = "" +
 	"\x0ehas_checkpoint\x18\x03 \x01(\bR\rhasCheckpoint\x12\x16\n" +
 	"\x06window\x18\x04 \x01(\rR\x06window\"\x16\n" +
 	"\x06Credit\x12\f\n" +
-	"\x01n\x18\x01 \x01(\rR\x01n\"\xcb\x03\n" +
+	"\x01n\x18\x01 \x01(\rR\x01n\"\xfa\x03\n" +
 	"\x05Batch\x12\x10\n" +
 	"\x03seq\x18\x01 \x01(\x04R\x03seq\x12\x14\n" +
 	"\x05parts\x18\x02 \x01(\rR\x05parts\x12\x12\n" +
@@ -1443,7 +1590,9 @@ const file_plugin_proto_rawDesc = "" +
 	"\tunchanged\x18\f \x01(\x03R\tunchanged\x12\x18\n" +
 	"\adeleted\x18\r \x01(\x03R\adeleted\x12\x14\n" +
 	"\x05flush\x18\x0e \x01(\bR\x05flush\x12-\n" +
-	"\x05error\x18\x0f \x01(\v2\x17.sluice.plugin.v1.ErrorR\x05error\"4\n" +
+	"\x05error\x18\x0f \x01(\v2\x17.sluice.plugin.v1.ErrorR\x05error\x12\x12\n" +
+	"\x04keep\x18\x10 \x01(\fR\x04keep\x12\x19\n" +
+	"\bhas_keep\x18\x11 \x01(\bR\ahasKeep\"4\n" +
 	"\x03End\x12-\n" +
 	"\x05error\x18\x01 \x01(\v2\x17.sluice.plugin.v1.ErrorR\x05error2\xab\x04\n" +
 	"\x06Plugin\x12H\n" +
@@ -1469,7 +1618,7 @@ func file_plugin_proto_rawDescGZIP() []byte {
 	return file_plugin_proto_rawDescData
 }
 
-var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_plugin_proto_goTypes = []any{
 	(*DescribeRequest)(nil),    // 0: sluice.plugin.v1.DescribeRequest
 	(*Catalog)(nil),            // 1: sluice.plugin.v1.Catalog
@@ -1479,55 +1628,58 @@ var file_plugin_proto_goTypes = []any{
 	(*NewResponse)(nil),        // 5: sluice.plugin.v1.NewResponse
 	(*OpenRequest)(nil),        // 6: sluice.plugin.v1.OpenRequest
 	(*OpenResponse)(nil),       // 7: sluice.plugin.v1.OpenResponse
-	(*InstanceRef)(nil),        // 8: sluice.plugin.v1.InstanceRef
-	(*CloseResponse)(nil),      // 9: sluice.plugin.v1.CloseResponse
-	(*MemoryHeldResponse)(nil), // 10: sluice.plugin.v1.MemoryHeldResponse
-	(*Error)(nil),              // 11: sluice.plugin.v1.Error
-	(*Diagnostic)(nil),         // 12: sluice.plugin.v1.Diagnostic
-	(*RowError)(nil),           // 13: sluice.plugin.v1.RowError
-	(*Msg)(nil),                // 14: sluice.plugin.v1.Msg
-	(*Frame)(nil),              // 15: sluice.plugin.v1.Frame
-	(*Start)(nil),              // 16: sluice.plugin.v1.Start
-	(*Credit)(nil),             // 17: sluice.plugin.v1.Credit
-	(*Batch)(nil),              // 18: sluice.plugin.v1.Batch
-	(*End)(nil),                // 19: sluice.plugin.v1.End
+	(*Projection)(nil),         // 8: sluice.plugin.v1.Projection
+	(*InstanceRef)(nil),        // 9: sluice.plugin.v1.InstanceRef
+	(*CloseResponse)(nil),      // 10: sluice.plugin.v1.CloseResponse
+	(*MemoryHeldResponse)(nil), // 11: sluice.plugin.v1.MemoryHeldResponse
+	(*Error)(nil),              // 12: sluice.plugin.v1.Error
+	(*Diagnostic)(nil),         // 13: sluice.plugin.v1.Diagnostic
+	(*RowError)(nil),           // 14: sluice.plugin.v1.RowError
+	(*Msg)(nil),                // 15: sluice.plugin.v1.Msg
+	(*Frame)(nil),              // 16: sluice.plugin.v1.Frame
+	(*Start)(nil),              // 17: sluice.plugin.v1.Start
+	(*Credit)(nil),             // 18: sluice.plugin.v1.Credit
+	(*Batch)(nil),              // 19: sluice.plugin.v1.Batch
+	(*End)(nil),                // 20: sluice.plugin.v1.End
 }
 var file_plugin_proto_depIdxs = []int32{
 	2,  // 0: sluice.plugin.v1.Catalog.plugins:type_name -> sluice.plugin.v1.PluginSpec
 	3,  // 1: sluice.plugin.v1.NewRequest.config:type_name -> sluice.plugin.v1.DynamicValue
-	11, // 2: sluice.plugin.v1.NewResponse.error:type_name -> sluice.plugin.v1.Error
-	11, // 3: sluice.plugin.v1.OpenResponse.error:type_name -> sluice.plugin.v1.Error
-	11, // 4: sluice.plugin.v1.CloseResponse.error:type_name -> sluice.plugin.v1.Error
-	12, // 5: sluice.plugin.v1.Error.diagnostics:type_name -> sluice.plugin.v1.Diagnostic
-	15, // 6: sluice.plugin.v1.Msg.frame:type_name -> sluice.plugin.v1.Frame
-	16, // 7: sluice.plugin.v1.Msg.start:type_name -> sluice.plugin.v1.Start
-	17, // 8: sluice.plugin.v1.Msg.credit:type_name -> sluice.plugin.v1.Credit
-	18, // 9: sluice.plugin.v1.Msg.batch:type_name -> sluice.plugin.v1.Batch
-	19, // 10: sluice.plugin.v1.Msg.end:type_name -> sluice.plugin.v1.End
-	13, // 11: sluice.plugin.v1.Batch.rejects:type_name -> sluice.plugin.v1.RowError
-	11, // 12: sluice.plugin.v1.Batch.error:type_name -> sluice.plugin.v1.Error
-	11, // 13: sluice.plugin.v1.End.error:type_name -> sluice.plugin.v1.Error
-	0,  // 14: sluice.plugin.v1.Plugin.Describe:input_type -> sluice.plugin.v1.DescribeRequest
-	4,  // 15: sluice.plugin.v1.Plugin.New:input_type -> sluice.plugin.v1.NewRequest
-	6,  // 16: sluice.plugin.v1.Plugin.Open:input_type -> sluice.plugin.v1.OpenRequest
-	8,  // 17: sluice.plugin.v1.Plugin.Close:input_type -> sluice.plugin.v1.InstanceRef
-	8,  // 18: sluice.plugin.v1.Plugin.MemoryHeld:input_type -> sluice.plugin.v1.InstanceRef
-	14, // 19: sluice.plugin.v1.Plugin.Read:input_type -> sluice.plugin.v1.Msg
-	14, // 20: sluice.plugin.v1.Plugin.Process:input_type -> sluice.plugin.v1.Msg
-	14, // 21: sluice.plugin.v1.Plugin.Write:input_type -> sluice.plugin.v1.Msg
-	1,  // 22: sluice.plugin.v1.Plugin.Describe:output_type -> sluice.plugin.v1.Catalog
-	5,  // 23: sluice.plugin.v1.Plugin.New:output_type -> sluice.plugin.v1.NewResponse
-	7,  // 24: sluice.plugin.v1.Plugin.Open:output_type -> sluice.plugin.v1.OpenResponse
-	9,  // 25: sluice.plugin.v1.Plugin.Close:output_type -> sluice.plugin.v1.CloseResponse
-	10, // 26: sluice.plugin.v1.Plugin.MemoryHeld:output_type -> sluice.plugin.v1.MemoryHeldResponse
-	14, // 27: sluice.plugin.v1.Plugin.Read:output_type -> sluice.plugin.v1.Msg
-	14, // 28: sluice.plugin.v1.Plugin.Process:output_type -> sluice.plugin.v1.Msg
-	14, // 29: sluice.plugin.v1.Plugin.Write:output_type -> sluice.plugin.v1.Msg
-	22, // [22:30] is the sub-list for method output_type
-	14, // [14:22] is the sub-list for method input_type
-	14, // [14:14] is the sub-list for extension type_name
-	14, // [14:14] is the sub-list for extension extendee
-	0,  // [0:14] is the sub-list for field type_name
+	12, // 2: sluice.plugin.v1.NewResponse.error:type_name -> sluice.plugin.v1.Error
+	12, // 3: sluice.plugin.v1.OpenResponse.error:type_name -> sluice.plugin.v1.Error
+	8,  // 4: sluice.plugin.v1.OpenResponse.projection:type_name -> sluice.plugin.v1.Projection
+	12, // 5: sluice.plugin.v1.CloseResponse.error:type_name -> sluice.plugin.v1.Error
+	13, // 6: sluice.plugin.v1.Error.diagnostics:type_name -> sluice.plugin.v1.Diagnostic
+	16, // 7: sluice.plugin.v1.Msg.frame:type_name -> sluice.plugin.v1.Frame
+	17, // 8: sluice.plugin.v1.Msg.start:type_name -> sluice.plugin.v1.Start
+	18, // 9: sluice.plugin.v1.Msg.credit:type_name -> sluice.plugin.v1.Credit
+	19, // 10: sluice.plugin.v1.Msg.batch:type_name -> sluice.plugin.v1.Batch
+	20, // 11: sluice.plugin.v1.Msg.end:type_name -> sluice.plugin.v1.End
+	19, // 12: sluice.plugin.v1.Frame.batch:type_name -> sluice.plugin.v1.Batch
+	14, // 13: sluice.plugin.v1.Batch.rejects:type_name -> sluice.plugin.v1.RowError
+	12, // 14: sluice.plugin.v1.Batch.error:type_name -> sluice.plugin.v1.Error
+	12, // 15: sluice.plugin.v1.End.error:type_name -> sluice.plugin.v1.Error
+	0,  // 16: sluice.plugin.v1.Plugin.Describe:input_type -> sluice.plugin.v1.DescribeRequest
+	4,  // 17: sluice.plugin.v1.Plugin.New:input_type -> sluice.plugin.v1.NewRequest
+	6,  // 18: sluice.plugin.v1.Plugin.Open:input_type -> sluice.plugin.v1.OpenRequest
+	9,  // 19: sluice.plugin.v1.Plugin.Close:input_type -> sluice.plugin.v1.InstanceRef
+	9,  // 20: sluice.plugin.v1.Plugin.MemoryHeld:input_type -> sluice.plugin.v1.InstanceRef
+	15, // 21: sluice.plugin.v1.Plugin.Read:input_type -> sluice.plugin.v1.Msg
+	15, // 22: sluice.plugin.v1.Plugin.Process:input_type -> sluice.plugin.v1.Msg
+	15, // 23: sluice.plugin.v1.Plugin.Write:input_type -> sluice.plugin.v1.Msg
+	1,  // 24: sluice.plugin.v1.Plugin.Describe:output_type -> sluice.plugin.v1.Catalog
+	5,  // 25: sluice.plugin.v1.Plugin.New:output_type -> sluice.plugin.v1.NewResponse
+	7,  // 26: sluice.plugin.v1.Plugin.Open:output_type -> sluice.plugin.v1.OpenResponse
+	10, // 27: sluice.plugin.v1.Plugin.Close:output_type -> sluice.plugin.v1.CloseResponse
+	11, // 28: sluice.plugin.v1.Plugin.MemoryHeld:output_type -> sluice.plugin.v1.MemoryHeldResponse
+	15, // 29: sluice.plugin.v1.Plugin.Read:output_type -> sluice.plugin.v1.Msg
+	15, // 30: sluice.plugin.v1.Plugin.Process:output_type -> sluice.plugin.v1.Msg
+	15, // 31: sluice.plugin.v1.Plugin.Write:output_type -> sluice.plugin.v1.Msg
+	24, // [24:32] is the sub-list for method output_type
+	16, // [16:24] is the sub-list for method input_type
+	16, // [16:16] is the sub-list for extension type_name
+	16, // [16:16] is the sub-list for extension extendee
+	0,  // [0:16] is the sub-list for field type_name
 }
 
 func init() { file_plugin_proto_init() }
@@ -1535,7 +1687,7 @@ func file_plugin_proto_init() {
 	if File_plugin_proto != nil {
 		return
 	}
-	file_plugin_proto_msgTypes[14].OneofWrappers = []any{
+	file_plugin_proto_msgTypes[15].OneofWrappers = []any{
 		(*Msg_Frame)(nil),
 		(*Msg_Start)(nil),
 		(*Msg_Credit)(nil),
@@ -1548,7 +1700,7 @@ func file_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plugin_proto_rawDesc), len(file_plugin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   20,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -55,6 +55,8 @@ type PluginClient interface {
 	// Process carries a transform's input batches and their results: the
 	// engine sends Start, then per call a Batch header and its records; the
 	// plugin answers each with a Batch header (the result) and its records.
+	// For a projected transform (OpenResponse.projection) both carry only
+	// some columns.
 	Process(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[Msg, Msg], error)
 	// Write carries a sink's batches and per-row results, like Process. Up to
 	// Start.window writes are in flight at once.
@@ -181,6 +183,8 @@ type PluginServer interface {
 	// Process carries a transform's input batches and their results: the
 	// engine sends Start, then per call a Batch header and its records; the
 	// plugin answers each with a Batch header (the result) and its records.
+	// For a projected transform (OpenResponse.projection) both carry only
+	// some columns.
 	Process(grpc.BidiStreamingServer[Msg, Msg]) error
 	// Write carries a sink's batches and per-row results, like Process. Up to
 	// Start.window writes are in flight at once.

@@ -6,13 +6,10 @@
 package main
 
 import (
-	"github.com/sluicedata/sluice/plugins/dedupe"
-	"github.com/sluicedata/sluice/plugins/filter"
-	"github.com/sluicedata/sluice/plugins/mapper"
-	"github.com/sluicedata/sluice/plugins/selectcols"
+	"github.com/sluicedata/sluice/examples/plugins/transforms"
 	"github.com/sluicedata/sluice/sdk/serve"
 )
 
 func main() {
-	serve.Serve(filter.Transform, mapper.Transform, selectcols.Transform, dedupe.Transform)
+	serve.Serve(transforms.Builtins...)
 }

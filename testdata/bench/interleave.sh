@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# interleave.sh RUNS ROWS name=pipeline.hcl ... -- sluice-run-args...
+#
+# Times whole `sluice run` processes like cmd/pipelinebench, but in rounds:
+# each round runs every pipeline once, so that a noisy machine (2 shared
+# cores) slows all of them alike rather than whichever ran while it was
+# busy. Prints each pipeline's median wall time, range and rows per second,
+# and its throughput relative to the first pipeline's two ways: the ratio of
+# the medians, and the median of the rounds' ratios, which cancels slow
+# spells that last a round. Used by `make bench` for W1 in and out of
+# process. Needs bin/sluice.
+set -euo pipefail
+runs=$1 rows=$2
+shift 2
+pipelines=()
+while [ $# -gt 0 ] && [ "$1" != "--" ]; do pipelines+=("$1"); shift; done
+[ $# -gt 0 ] && shift
+bench=$(mktemp -d)
+trap 'rm -rf "$bench"' EXIT
+"${GO:-go}" build -o "$bench/pipelinebench" ./cmd/pipelinebench
+for ((r = 1; r <= runs; r++)); do
+	line="round $r:"
+	for p in "${pipelines[@]}"; do
+		wall=$("$bench/pipelinebench" --sluice bin/sluice --rows "$rows" --runs 1 "$p" -- "$@" | awk 'NR == 2 { print $2 }')
+		echo "$wall" >>"$bench/${p%%=*}"
+		line="$line ${p%%=*} $wall s"
+	done
+	echo "$line  (load $(cut -d' ' -f1 /proc/loadavg))"
+done
+first=${pipelines[0]%%=*}
+printf '%-12s %10s %12s %14s %9s %9s\n' name "median (s)" "range (s)" rows/s "vs first" "paired"
+for p in "${pipelines[@]}"; do
+	paste "$bench/$first" "$bench/${p%%=*}" | awk -v n="${p%%=*}" -v rows="$rows" '
+		function median(a, k,   i, j, t) {
+			for (i = 2; i <= k; i++) for (j = i; j > 1 && a[j-1] > a[j]; j--) { t = a[j]; a[j] = a[j-1]; a[j-1] = t }
+			return (k % 2) ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2
+		}
+		{ f[NR] = $1; w[NR] = $2; ratio[NR] = $1 / $2; if (NR == 1 || $2 < lo) lo = $2; if (NR == 1 || $2 > hi) hi = $2 }
+		END {
+			mf = median(f, NR); mw = median(w, NR); mr = median(ratio, NR)
+			printf "%-12s %10.2f %5.2f–%-6.2f %14.0f %8.0f%% %8.0f%%\n", n, mw, lo, hi, rows / mw, 100 * mf / mw, 100 * mr
+		}'
+done
