@@ -130,7 +130,9 @@ func (e *serverEmitter) Emit(ctx context.Context, b sdk.Batch) error {
 }
 
 // Process runs a transform's Process and Flush calls, one at a time, in
-// the order the engine sends them. A projected transform receives only the
+// the order the engine sends them. The engine may send several before it
+// reads the first result (up to Start.window); they wait in the stream
+// until this loop reads them, and each is answered in turn. A projected transform receives only the
 // columns it reads, widened with all-null placeholders, and answers with
 // only the columns it computes, or its Keep.
 func (s *Server) Process(stream pb.Plugin_ProcessServer) error {
