@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,6 +34,11 @@ var gate struct {
 	open   chan struct{} // one receive per call
 	seen   []int64       // first id of each batch processed
 	failAt int64
+	// active counts the calls in Process; overlaps records a Process or
+	// Close that began while another call was in Process, which the
+	// server must never let happen, whatever the engine abandons.
+	active   atomic.Int32
+	overlaps atomic.Int32
 }
 
 var gatedPlugin = sdk.TransformPlugin(sdk.Info{Name: "gated"}, func(struct{}) (sdk.Transform, error) {
@@ -48,6 +54,12 @@ func (g *gated) Open(_ context.Context, h sdk.Host, in *arrow.Schema) (*arrow.Sc
 func (g *gated) Columns() ([]string, []int) { return []string{"id"}, []int{0, 1, -1} }
 
 func (g *gated) Process(ctx context.Context, in arrow.RecordBatch) (sdk.Result, error) {
+	if gate.active.Add(1) > 1 {
+		gate.overlaps.Add(1)
+	}
+	defer gate.active.Add(-1)
+	// Linger, so that a call that overlaps is caught at it.
+	defer time.Sleep(2 * time.Millisecond)
 	gate.Lock()
 	open := gate.open
 	gate.Unlock()
@@ -74,7 +86,12 @@ func (g *gated) Process(ctx context.Context, in arrow.RecordBatch) (sdk.Result, 
 	return sdk.Result{Out: array.NewRecordBatch(g.out, []arrow.Array{in.Column(0), in.Column(1), neg}, in.NumRows())}, nil
 }
 
-func (g *gated) Close(context.Context) error { return nil }
+func (g *gated) Close(context.Context) error {
+	if gate.active.Load() > 0 {
+		gate.overlaps.Add(1)
+	}
+	return nil
+}
 
 // resetGate closes the gate, forgets what it saw, and returns a function
 // that lets n calls through.
@@ -83,6 +100,7 @@ func resetGate(failAt int64) func(n int) {
 	defer gate.Unlock()
 	open := make(chan struct{}, 100)
 	gate.open, gate.seen, gate.failAt = open, nil, failAt
+	gate.overlaps.Store(0)
 	return func(n int) {
 		for range n {
 			open <- struct{}{}
@@ -125,6 +143,9 @@ func openGated(t *testing.T) (sdk.Pipeliner, *memory.CheckedAllocator, func()) {
 			t.Logf("close: %v", err)
 		}
 		stopOnce()
+		if n := gate.overlaps.Load(); n > 0 {
+			t.Errorf("the plugin got %d calls (Process or Close) while it was still in another", n)
+		}
 		local.AssertSize(t, 0)
 		serverMem.AssertSize(t, 0)
 		goleak.VerifyNone(t, ignore)

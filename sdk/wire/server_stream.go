@@ -161,7 +161,12 @@ func (s *Server) Process(stream pb.Plugin_ProcessServer) error {
 		sent <- sendReplies(newBatchSender(stream, splitLimit(s.opts.MaxMessageBytes), in.headed), replies, cancel)
 	}()
 
-	err = s.processCalls(ctx, in, calls, replies)
+	// A stream the engine abandoned may still be in a call: this one, and
+	// Close, wait for it.
+	if err = in.hold(ctx); err == nil {
+		err = s.processCalls(ctx, in, calls, replies)
+		in.free()
+	}
 	close(replies)
 	if err != nil {
 		cancel(err)
