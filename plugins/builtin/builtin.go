@@ -5,6 +5,7 @@ package builtin
 import (
 	"github.com/sluicedata/sluice/plugins/csv"
 	"github.com/sluicedata/sluice/plugins/dedupe"
+	"github.com/sluicedata/sluice/plugins/dynamics"
 	"github.com/sluicedata/sluice/plugins/filter"
 	"github.com/sluicedata/sluice/plugins/jsonl"
 	"github.com/sluicedata/sluice/plugins/mapper"
@@ -21,6 +22,7 @@ func Plugins() []sdk.Plugin {
 		jsonl.Source, jsonl.Sink,
 		parquet.Source, parquet.Sink,
 		stdout.Sink,
+		dynamics.Plugin,
 		filter.Transform,
 		mapper.Transform,
 		selectcols.Transform,
