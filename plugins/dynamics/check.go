@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/sluicedata/sluice/sdk"
@@ -67,7 +66,7 @@ func (s *Sink) Check(ctx context.Context, host sdk.Host) []sdk.CheckStep {
 	steps = append(steps, sdk.CheckStep{Name: name, OK: true, Detail: detail})
 
 	readName := "read " + t.LogicalName
-	if _, err := s.client.do(ctx, &request{method: http.MethodGet, path: t.EntitySetName + "?$select=" + t.PrimaryID + "&$top=1"}); err != nil {
+	if _, err := s.get(ctx, t.EntitySetName+"?$select="+t.PrimaryID+"&$top=1"); err != nil {
 		return fail(readName, err)
 	}
 	steps = append(steps, sdk.CheckStep{Name: readName, OK: true, Detail: "the application user can read " + t.EntitySetName + " (write privileges are checked by the first write)"})

@@ -69,6 +69,16 @@ func newGovernor(ceiling, start int, logger *slog.Logger) *governor {
 	return &governor{logger: logger, wake: make(chan struct{}), target: float64(start), ceiling: ceiling}
 }
 
+// reset sets the ceiling and the target, once the service told its
+// recommended concurrency.
+func (g *governor) reset(ceiling, start int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.ceiling = max(1, ceiling)
+	g.target = float64(min(max(1, start), g.ceiling))
+	g.broadcast()
+}
+
 // acquire waits until a request may be sent.
 func (g *governor) acquire(ctx context.Context) error {
 	for {

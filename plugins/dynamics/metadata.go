@@ -144,7 +144,8 @@ func (t *table) columnNames() []string {
 // life: the mapping is checked against them at Open, and lookups and key
 // literals are formatted with them while writing.
 type metadataReader struct {
-	c *client
+	// get sends a GET through the governor, with retries.
+	get func(ctx context.Context, path string) (*response, error)
 
 	mu     sync.Mutex
 	tables map[string]*table
@@ -180,7 +181,7 @@ func (m *metadataReader) table(ctx context.Context, name string, full bool) (*ta
 	q.Set("$expand", "Attributes($select=LogicalName,AttributeType,AttributeTypeName,RequiredLevel,IsValidForCreate,IsValidForUpdate,AttributeOf),"+
 		"Keys($select=LogicalName,KeyAttributes,EntityKeyIndexStatus),"+
 		"ManyToOneRelationships($select=ReferencingAttribute,ReferencedEntity,ReferencingEntityNavigationPropertyName)")
-	resp, err := m.c.do(ctx, &request{method: http.MethodGet, path: "EntityDefinitions(LogicalName='" + url.PathEscape(name) + "')?" + encodeQuery(q)})
+	resp, err := m.get(ctx, "EntityDefinitions(LogicalName='"+url.PathEscape(name)+"')?"+encodeQuery(q))
 	if err != nil {
 		var ae *apiError
 		if errors.As(err, &ae) && ae.Status == http.StatusNotFound && ae.Code != "0x8006088a" {
@@ -251,7 +252,7 @@ func (m *metadataReader) table(ctx context.Context, name string, full bool) (*ta
 // similarTable names the table whose logical name is closest to name, for
 // the error message; "" when none is close or the list cannot be read.
 func (m *metadataReader) similarTable(ctx context.Context, name string) string {
-	resp, err := m.c.do(ctx, &request{method: http.MethodGet, path: "EntityDefinitions?$select=LogicalName"})
+	resp, err := m.get(ctx, "EntityDefinitions?$select=LogicalName")
 	if err != nil {
 		return ""
 	}
@@ -302,8 +303,7 @@ func (m *metadataReader) readDetails(ctx context.Context, t *table) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			resp, err := m.c.do(ctx, &request{method: http.MethodGet,
-				path: "EntityDefinitions(LogicalName='" + url.PathEscape(t.LogicalName) + "')/Attributes/Microsoft.Dynamics.CRM." + cq.cast + "?" + cq.query})
+			resp, err := m.get(ctx, "EntityDefinitions(LogicalName='"+url.PathEscape(t.LogicalName)+"')/Attributes/Microsoft.Dynamics.CRM."+cq.cast+"?"+cq.query)
 			if err != nil {
 				errs[i] = fmt.Errorf("reading the %s columns of table %s: %w", strings.TrimSuffix(cq.cast, "AttributeMetadata"), t.LogicalName, err)
 				return
@@ -421,7 +421,7 @@ func (m *metadataReader) probeBulk(ctx context.Context, t *table) error {
 		defer wg.Done()
 		q := "sdkmessagefilters?$select=sdkmessagefilterid&$filter=" +
 			url.QueryEscape("sdkmessageid/name eq '"+msg+"' and primaryobjecttypecode eq '"+t.LogicalName+"'")
-		resp, err := m.c.do(ctx, &request{method: http.MethodGet, path: q})
+		resp, err := m.get(ctx, q)
 		if err != nil {
 			*errOut = fmt.Errorf("asking whether table %s supports %s: %w", t.LogicalName, msg, err)
 			return

@@ -71,7 +71,7 @@ func (s *Sink) Open(ctx context.Context, host sdk.Host, in *arrow.Schema) error 
 	s.mapping = m
 	s.evaluators = &evaluatorPool{programs: m.programs}
 	if host.Offline() {
-		return warningsOnly(diags)
+		return s.warningsOnly(diags)
 	}
 	if err := s.connect(); err != nil {
 		return err
@@ -100,21 +100,23 @@ func (s *Sink) Open(ctx context.Context, host sdk.Host, in *arrow.Schema) error 
 	if ceiling == 0 {
 		ceiling = conn.dopHint
 	}
-	s.gov = newGovernor(ceiling, conn.dopHint, s.logger)
+	s.gov.reset(ceiling, conn.dopHint)
 	path := "$batch"
 	if s.useBulk() {
 		path = s.bulkMessage()
 	}
 	s.logger.Info("connected to Dataverse", "environment", s.ep.base, "table", s.table.LogicalName,
 		"entity_set", s.table.EntitySetName, "operation", s.cfg.Operation, "path", path, "dop_hint", conn.dopHint, "concurrency", ceiling)
-	return warningsOnly(diags)
+	return s.warningsOnly(diags)
 }
 
-func warningsOnly(diags sdk.Diagnostics) error {
-	if len(diags) == 0 {
-		return nil
+// warningsOnly logs the warnings among diags and returns nil: Open's
+// contract is that an error fails it, and warnings must not.
+func (s *Sink) warningsOnly(diags sdk.Diagnostics) error {
+	for _, d := range diags {
+		s.logger.Warn(d.Error(), "path", d.Path.String())
 	}
-	return diags
+	return nil
 }
 
 // connect builds the HTTP client, the token source and the Web API client.
@@ -140,7 +142,10 @@ func (s *Sink) connect() error {
 	}
 	s.httpClient = hc
 	s.client = &client{http: hc, api: s.ep.api, tokens: ts, timeout: s.cfg.RequestTimeout, writeHeaders: wh}
-	s.meta = &metadataReader{c: s.client}
+	s.meta = &metadataReader{get: s.get}
+	// Until WhoAmI tells the recommended concurrency, Open's own requests
+	// go four at a time.
+	s.gov = newGovernor(4, 4, s.logger)
 	u, _ := url.Parse(s.ep.api)
 	s.apiPath = u.Path
 	return nil
@@ -187,7 +192,7 @@ func (s *Sink) readEnvironment(ctx context.Context) (*environment, error) {
 }
 
 func (s *Sink) whoAmI(ctx context.Context, env *environment) error {
-	resp, err := s.client.do(ctx, &request{method: http.MethodGet, path: "WhoAmI"})
+	resp, err := s.get(ctx, "WhoAmI")
 	if err != nil {
 		return fmt.Errorf("connecting to %s: %w", s.ep.base, err)
 	}
@@ -200,6 +205,12 @@ func (s *Sink) whoAmI(ctx context.Context, env *environment) error {
 		env.dopHint = min(n, maxConcurrencyLimit)
 	}
 	return nil
+}
+
+// get sends a GET through the governor, with retries.
+func (s *Sink) get(ctx context.Context, path string) (*response, error) {
+	resp, _, err := s.send(ctx, &request{method: http.MethodGet, path: path})
+	return resp, err
 }
 
 // readTargets reads the tables lookups point to: the mapping's, and those
