@@ -25,8 +25,8 @@ var contactInput = schemaOf(
 // contactRow is one input row and what it must leave in Dataverse.
 type contactRow struct {
 	email, first, last, title, method, account, birthday string
-	children                                              int
-	credit                                                float64
+	children                                             int
+	credit                                               float64
 	// invalid rows carry the code their rejection must have.
 	invalid string
 }
