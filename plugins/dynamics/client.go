@@ -29,8 +29,9 @@ type client struct {
 	api     string // https://host/api/data/v9.2
 	tokens  *tokenSource
 	timeout time.Duration
-	// writeHeaders go on every write: plug-in bypass, duplicate detection.
-	writeHeaders http.Header
+	// writeHeaders go on every write, spelt as Microsoft documents them:
+	// plug-in bypass, duplicate detection.
+	writeHeaders [][2]string
 }
 
 const userAgent = "sluice-dynamics/1.0"
@@ -150,8 +151,8 @@ func (c *client) send(ctx context.Context, r *request, token string) (*response,
 		h.Set("Content-Type", "application/json; charset=utf-8")
 	}
 	if r.write {
-		for k, v := range c.writeHeaders {
-			h[k] = v
+		for _, kv := range c.writeHeaders {
+			h[kv[0]] = []string{kv[1]}
 		}
 	}
 	for k, v := range r.header {

@@ -51,6 +51,9 @@ func (f *field) isLookup() bool { return f.spec.isLookup() || f.col != nil && f.
 
 // compile compiles every expression against the input schema. It needs no
 // connection, so `sluice validate` reports expression mistakes offline.
+// Expressions that do not compile get index -1, and the rest of the mapping
+// can still be checked against the table, so that one pass reports every
+// mistake.
 func compile(op string, keys map[string]sdk.Expr, specs []*fieldSpec, schema *arrow.Schema) (*mapping, sdk.Diagnostics) {
 	m := &mapping{op: op, key: &keySpec{}}
 	var diags sdk.Diagnostics
@@ -132,7 +135,9 @@ func (m *mapping) bindKey(t *table, keyPath sdk.Path) sdk.Diagnostics {
 		if c.isLookup() {
 			m.key.parts[i].prop = "_" + c.LogicalName + "_value"
 		}
-		diags = append(diags, checkType(c, m.programs[m.keyIdx[i]], keyPath.Child(p.name))...)
+		if m.keyIdx[i] >= 0 {
+			diags = append(diags, checkType(c, m.programs[m.keyIdx[i]], keyPath.Child(p.name))...)
+		}
 	}
 	if diags.HasErrors() {
 		return diags
@@ -225,6 +230,9 @@ func (m *mapping) bindField(t *table, f *field, targets map[string]*table, const
 			Path:   s.Path})
 	}
 	f.prefix = append(appendJSONString(nil, c.LogicalName), ':')
+	if f.value < 0 {
+		return diags // the expression did not compile; that is reported
+	}
 	p := m.programs[f.value]
 	diags = append(diags, checkType(c, p, p.Expr().Path)...)
 	if diags.HasErrors() {
@@ -271,6 +279,9 @@ func (m *mapping) bindLookup(t *table, f *field, targets map[string]*table) sdk.
 	f.target = tt
 	f.prefix = append(appendJSONString(nil, nav+"@odata.bind"), ':')
 	if f.byKey == nil {
+		if f.value < 0 {
+			return nil
+		}
 		p := m.programs[f.value]
 		if p.Type() != nil && p.Type().Kind() != reflect.Interface && p.Type() != goString {
 			return sdk.Diagnostics{{Severity: sdk.Error, Summary: "Lookup id is not text",

@@ -65,12 +65,12 @@ func (s *Sink) Open(ctx context.Context, host sdk.Host, in *arrow.Schema) error 
 	s.in = in
 	m, diags := compile(s.cfg.Operation, s.cfg.Key, s.specs, in)
 	diags = append(slices.Clone(s.warnings), diags...)
-	if diags.HasErrors() {
-		return diags
-	}
 	s.mapping = m
 	s.evaluators = &evaluatorPool{programs: m.programs}
 	if host.Offline() {
+		if diags.HasErrors() {
+			return diags
+		}
 		return s.warningsOnly(diags)
 	}
 	if err := s.connect(); err != nil {
@@ -133,12 +133,12 @@ func (s *Sink) connect() error {
 		hc.CloseIdleConnections()
 		return err
 	}
-	wh := http.Header{}
+	var wh [][2]string
 	if s.cfg.BypassCustomPlugins {
-		wh.Set("MSCRM.BypassCustomPluginExecution", "true")
+		wh = append(wh, [2]string{"MSCRM.BypassCustomPluginExecution", "true"})
 	}
 	if s.cfg.DuplicateDetection {
-		wh.Set("MSCRM.SuppressDuplicateDetection", "false")
+		wh = append(wh, [2]string{"MSCRM.SuppressDuplicateDetection", "false"})
 	}
 	s.httpClient = hc
 	s.client = &client{http: hc, api: s.ep.api, tokens: ts, timeout: s.cfg.RequestTimeout, writeHeaders: wh}

@@ -614,8 +614,8 @@ func (s *Sink) partHeaders(h map[string]string) map[string]string {
 	for k, v := range h {
 		out[k] = v
 	}
-	for k, v := range s.client.writeHeaders {
-		out[k] = v[0]
+	for _, kv := range s.client.writeHeaders {
+		out[kv[0]] = kv[1]
 	}
 	return out
 }
