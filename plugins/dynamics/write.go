@@ -54,7 +54,7 @@ func (s *Sink) writeItems(ctx context.Context, items []*item, out *outcome) erro
 		return nil
 	}
 	if s.useBulk() {
-		return s.sendBulk(ctx, items, out, nil)
+		return s.sendBulk(ctx, items, out)
 	}
 	return s.sendBatch(ctx, items, out)
 }
@@ -284,26 +284,45 @@ func rowMessage(err error) string {
 	return err.Error()
 }
 
-// sendBulk sends items as one bulk request, isolating bad rows when it
-// fails. cause is the error of the piece it was split from, if any.
-func (s *Sink) sendBulk(ctx context.Context, items []*item, out *outcome, cause error) error {
+// sendBulk sends items as one bulk request and, if it fails because of some
+// of its rows, isolates them.
+func (s *Sink) sendBulk(ctx context.Context, items []*item, out *outcome) error {
+	err := s.tryBulk(ctx, items, out)
+	if err == nil {
+		return nil
+	}
+	return s.afterBulkFailure(ctx, items, err, out, false)
+}
+
+// tryBulk sends one bulk request. On success it settles the rows and
+// returns nil; otherwise the rows are not settled.
+func (s *Sink) tryBulk(ctx context.Context, items []*item, out *outcome) error {
 	body, err := s.bulkBody(items)
 	if err != nil {
 		return err
 	}
-	resp, ambiguous, err := s.send(ctx, &request{method: http.MethodPost, path: s.table.EntitySetName + "/Microsoft.Dynamics.CRM." + s.bulkMessage(), body: body, write: true})
+	_, ambiguous, err := s.send(ctx, &request{method: http.MethodPost, path: s.table.EntitySetName + "/Microsoft.Dynamics.CRM." + s.bulkMessage(), body: body, write: true})
 	if ambiguous {
 		for _, it := range items {
 			it.ambiguous = true
 		}
 	}
-	if err == nil {
-		_ = resp
-		for _, it := range items {
-			s.written(it, out)
-		}
-		return nil
+	if err != nil {
+		return err
 	}
+	for _, it := range items {
+		s.written(it, out)
+	}
+	return nil
+}
+
+// afterBulkFailure settles the rows of a failed bulk request. A failure
+// that concerns rows splits the request in halves, sent concurrently, and
+// recurses into the halves that fail; pieces of isolateBatch rows go
+// through $batch for each row's own answer. When both halves of a piece
+// fail, bad rows are dense, and halves small enough for one $batch go there
+// directly: bisecting further would resend every row many times.
+func (s *Sink) afterBulkFailure(ctx context.Context, items []*item, err error, out *outcome, dense bool) error {
 	switch classify(err) {
 	case failFatal:
 		return s.fatal(err)
@@ -313,41 +332,49 @@ func (s *Sink) sendBulk(ctx context.Context, items []*item, out *outcome, cause 
 		}
 		return s.sendBatch(ctx, items, out)
 	}
-	if errors.Is(err, context.Canceled) || ctx.Err() != nil {
+	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	if !splittable(err) {
+	switch {
+	case !splittable(err):
 		for _, it := range items {
 			s.failedRow(it, err, out)
 		}
 		return nil
-	}
-	if s.mapping.op == opCreate && isDuplicateID(err) {
+	case s.mapping.op == opCreate && isDuplicateID(err):
 		// A retry after an answer that never came: the first attempt may
-		// have created some rows. Ask row by row.
+		// have created the rows. Ask row by row.
 		return s.sendBatch(ctx, items, out)
-	}
-	if len(items) == 1 {
+	case len(items) == 1:
 		s.failedRow(items[0], err, out)
 		return nil
-	}
-	if len(items) <= isolateBatch {
+	case len(items) <= isolateBatch, dense && len(items) <= batchParts:
 		return s.sendBatch(ctx, items, out)
 	}
-	if cause == nil {
-		s.logger.Debug("a bulk request failed; splitting it to isolate the rows at fault", "rows", len(items), "error", err)
-	}
-	half := len(items) / 2
+	s.logger.Debug("a bulk request failed; splitting it to isolate the rows at fault", "rows", len(items), "error", err)
+	halves := [2][]*item{items[:len(items)/2], items[len(items)/2:]}
+	var errs [2]error
+	s.both(func(i int) { errs[i] = s.tryBulk(ctx, halves[i], out) })
+	bothFailed := errs[0] != nil && errs[1] != nil && classify(errs[0]) == failRows && classify(errs[1]) == failRows
+	var results [2]error
+	s.both(func(i int) {
+		if errs[i] != nil {
+			results[i] = s.afterBulkFailure(ctx, halves[i], errs[i], out, bothFailed)
+		}
+	})
+	return errors.Join(results[0], results[1])
+}
+
+// both runs fn(0) and fn(1) concurrently.
+func (s *Sink) both(fn func(i int)) {
 	var wg sync.WaitGroup
-	var errA error
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		errA = s.sendBulk(ctx, items[:half], out, err)
+		fn(0)
 	}()
-	errB := s.sendBulk(ctx, items[half:], out, err)
+	fn(1)
 	wg.Wait()
-	return errors.Join(errA, errB)
 }
 
 // splittable reports whether a failed request may have failed because of
