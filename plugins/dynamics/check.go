@@ -32,6 +32,7 @@ func (s *Sink) Check(ctx context.Context, host sdk.Host) []sdk.CheckStep {
 	if err := s.whoAmI(ctx, env); err != nil {
 		return fail("WhoAmI", err)
 	}
+	s.gov.reset(s.ceiling(env.dopHint), env.dopHint)
 	steps = append(steps, sdk.CheckStep{Name: "WhoAmI", OK: true,
 		Detail: fmt.Sprintf("application user %s in organization %s; the service suggests %d concurrent requests", env.userID, env.orgID, env.dopHint)})
 

@@ -91,11 +91,10 @@ type apiError struct {
 }
 
 func (e *apiError) Error() string {
-	code := e.Code
-	if code == "" {
-		code = "-"
+	if e.Code == "" {
+		return fmt.Sprintf("HTTP %d: %s", e.Status, e.Message)
 	}
-	return fmt.Sprintf("HTTP %d %s: %s", e.Status, code, e.Message)
+	return fmt.Sprintf("HTTP %d %s: %s", e.Status, e.Code, e.Message)
 }
 
 // transportError is a request that got no answer: the connection failed,

@@ -83,7 +83,7 @@ type gaveUpError struct {
 }
 
 func (e *gaveUpError) Error() string {
-	return fmt.Sprintf("gave up after %d attempts over %s: %v", e.attempts, e.elapsed.Round(time.Second), e.last)
+	return fmt.Sprintf("gave up after %d attempts over %s: %v", e.attempts, e.elapsed.Round(time.Millisecond), e.last)
 }
 
 func (e *gaveUpError) Unwrap() error { return e.last }

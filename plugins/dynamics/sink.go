@@ -96,11 +96,7 @@ func (s *Sink) Open(ctx context.Context, host sdk.Host, in *arrow.Schema) error 
 	}
 	s.odataType = append([]byte(`"@odata.type":`), appendJSONString(nil, "Microsoft.Dynamics.CRM."+s.table.LogicalName)...)
 	s.idPrefix = append(appendJSONString(nil, s.table.PrimaryID), ':')
-	ceiling := s.cfg.MaxConcurrency
-	if ceiling == 0 {
-		ceiling = conn.dopHint
-	}
-	s.gov.reset(ceiling, conn.dopHint)
+	ceiling := s.ceiling(conn.dopHint)
 	path := "$batch"
 	if s.useBulk() {
 		path = s.bulkMessage()
@@ -143,9 +139,8 @@ func (s *Sink) connect() error {
 	s.httpClient = hc
 	s.client = &client{http: hc, api: s.ep.api, tokens: ts, timeout: s.cfg.RequestTimeout, writeHeaders: wh}
 	s.meta = &metadataReader{get: s.get}
-	// Until WhoAmI tells the recommended concurrency, Open's own requests
-	// go four at a time.
-	s.gov = newGovernor(4, 4, s.logger)
+	// Until WhoAmI tells the recommended concurrency, one request at a time.
+	s.gov = newGovernor(1, 1, s.logger)
 	u, _ := url.Parse(s.ep.api)
 	s.apiPath = u.Path
 	return nil
@@ -159,36 +154,38 @@ type environment struct {
 	orgID   string
 }
 
-// readEnvironment asks WhoAmI, reads the table's definition and probes for
-// bulk support, concurrently. Failures carry advice.
+// readEnvironment asks WhoAmI — one request, which also proves the
+// credentials — then reads the table's definition and probes for bulk
+// support at the concurrency WhoAmI's x-ms-dop-hint recommends. Failures
+// carry advice.
 func (s *Sink) readEnvironment(ctx context.Context) (*environment, error) {
 	env := &environment{dopHint: 4}
-	var wg sync.WaitGroup
-	var whoErr, tableErr, probeErr error
-	wg.Add(2)
-	go func() {
-		defer wg.Done()
-		whoErr = s.whoAmI(ctx, env)
-	}()
-	go func() {
-		defer wg.Done()
-		env.table, tableErr = s.meta.table(ctx, s.cfg.Table, true)
-		if tableErr == nil && s.cfg.WritePath != pathBatch && s.cfg.Operation != opDelete {
-			probeErr = s.meta.probeBulk(ctx, env.table)
-		}
-	}()
-	wg.Wait()
-	if whoErr != nil {
-		return nil, s.fatal(whoErr)
-	}
-	var noTable *errNoTable
-	if errors.As(tableErr, &noTable) {
-		return nil, sdk.Errorf(sdk.Path{"table"}, "%v", noTable)
-	}
-	if err := errors.Join(tableErr, probeErr); err != nil {
+	if err := s.whoAmI(ctx, env); err != nil {
 		return nil, s.fatal(err)
 	}
+	s.gov.reset(s.ceiling(env.dopHint), env.dopHint)
+	t, err := s.meta.table(ctx, s.cfg.Table, true)
+	var noTable *errNoTable
+	if errors.As(err, &noTable) {
+		return nil, sdk.Errorf(sdk.Path{"table"}, "%v", noTable)
+	}
+	if err == nil && s.cfg.WritePath != pathBatch && s.cfg.Operation != opDelete {
+		err = s.meta.probeBulk(ctx, t)
+	}
+	if err != nil {
+		return nil, s.fatal(err)
+	}
+	env.table = t
 	return env, nil
+}
+
+// ceiling is the most requests in flight: max_concurrency, or the service's
+// recommendation.
+func (s *Sink) ceiling(dopHint int) int {
+	if s.cfg.MaxConcurrency > 0 {
+		return s.cfg.MaxConcurrency
+	}
+	return dopHint
 }
 
 func (s *Sink) whoAmI(ctx context.Context, env *environment) error {

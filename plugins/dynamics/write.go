@@ -254,19 +254,19 @@ func isRecordNotFound(ae *apiError) bool {
 // errorCode is the code a rejected row carries: Dataverse's own, or one of
 // the sink's.
 func errorCode(err error) string {
-	var ae *apiError
-	if errors.As(err, &ae) {
-		if ae.Code != "" && ae.Code != "0x0" {
-			return ae.Code
-		}
-		return fmt.Sprintf("http.%d", ae.Status)
-	}
 	var gu *gaveUpError
 	if errors.As(err, &gu) {
 		if classify(gu.last) == failThrottled {
 			return codeThrottled
 		}
 		return codeRetryBudget
+	}
+	var ae *apiError
+	if errors.As(err, &ae) {
+		if ae.Code != "" && ae.Code != "0x0" {
+			return ae.Code
+		}
+		return fmt.Sprintf("http.%d", ae.Status)
 	}
 	return codeUnknown
 }
