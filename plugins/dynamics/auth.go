@@ -19,6 +19,8 @@ import (
 
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
 	pkcs12 "software.sslmate.com/src/go-pkcs12"
+
+	"github.com/sluicedata/sluice/sdk"
 )
 
 // tokenSource gets access tokens for the environment from Microsoft Entra ID
@@ -82,6 +84,7 @@ func knownAuthority(authority string) bool {
 }
 
 // credential builds the MSAL credential from the secret or certificate.
+// Problems with the certificate are diagnostics at its attribute.
 func credential(a *AuthConfig) (confidential.Credential, error) {
 	switch {
 	case a.ClientSecret != "":
@@ -89,13 +92,14 @@ func credential(a *AuthConfig) (confidential.Credential, error) {
 	case a.Certificate != "":
 		certs, key, err := certFromPEM([]byte(a.Certificate))
 		if err != nil {
-			return confidential.Credential{}, fmt.Errorf("auth.certificate: %w", err)
+			return confidential.Credential{}, sdk.Errorf(sdk.Path{"auth", "certificate"}, "%v", err)
 		}
 		return confidential.NewCredFromCert(certs, key)
 	case a.CertificateFile != "":
+		path := sdk.Path{"auth", "certificate_file"}
 		data, err := os.ReadFile(a.CertificateFile)
 		if err != nil {
-			return confidential.Credential{}, fmt.Errorf("auth.certificate_file: %w", err)
+			return confidential.Credential{}, sdk.Errorf(path, "reading the certificate: %v", err)
 		}
 		var certs []*x509.Certificate
 		var key crypto.PrivateKey
@@ -103,13 +107,16 @@ func credential(a *AuthConfig) (confidential.Credential, error) {
 			certs, key, err = certFromPEM(data)
 		} else {
 			certs, key, err = certFromPFX(data, a.CertificatePassword)
+			if err != nil && strings.Contains(err.Error(), "password") {
+				path = sdk.Path{"auth", "certificate_password"}
+			}
 		}
 		if err != nil {
-			return confidential.Credential{}, fmt.Errorf("auth.certificate_file %s: %w", filepath.Base(a.CertificateFile), err)
+			return confidential.Credential{}, sdk.Errorf(path, "%s: %v", filepath.Base(a.CertificateFile), err)
 		}
 		return confidential.NewCredFromCert(certs, key)
 	}
-	return confidential.Credential{}, errors.New("auth: no client_secret, certificate or certificate_file")
+	return confidential.Credential{}, sdk.Errorf(sdk.Path{"auth"}, "no client_secret, certificate or certificate_file")
 }
 
 func isPEM(data []byte) bool {

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/sluicedata/sluice/sdk"
 )
 
 // client sends Web API requests: it adds the OData headers and a bearer
@@ -50,14 +52,14 @@ func newHTTPClient(caFile string) (*http.Client, error) {
 	if caFile != "" {
 		pem, err := os.ReadFile(caFile)
 		if err != nil {
-			return nil, fmt.Errorf("auth.ca_file: %w", err)
+			return nil, sdk.Errorf(sdk.Path{"auth", "ca_file"}, "reading the CA file: %v", err)
 		}
 		pool, err := x509.SystemCertPool()
 		if err != nil || pool == nil {
 			pool = x509.NewCertPool()
 		}
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("auth.ca_file %s holds no PEM certificate", caFile)
+			return nil, sdk.Errorf(sdk.Path{"auth", "ca_file"}, "%s holds no PEM certificate", caFile)
 		}
 		tlsConf.RootCAs = pool
 	}

@@ -26,6 +26,18 @@ type keyWaiter struct {
 // acquire queues keys and waits until this Write heads every queue. The
 // returned release must be called, also when acquire fails.
 func (q *keyQueue) acquire(ctx context.Context, keys []string) (release func(), err error) {
+	release, ready := q.enqueue(keys)
+	select {
+	case <-ready:
+		return release, nil
+	case <-ctx.Done():
+		return release, ctx.Err()
+	}
+}
+
+// enqueue queues keys and returns the release and a channel closed when
+// the keys are this Write's.
+func (q *keyQueue) enqueue(keys []string) (release func(), ready <-chan struct{}) {
 	w := &keyWaiter{keys: keys, ready: make(chan struct{})}
 	q.mu.Lock()
 	if q.queues == nil {
@@ -42,13 +54,7 @@ func (q *keyQueue) acquire(ctx context.Context, keys []string) (release func(), 
 		close(w.ready)
 	}
 	q.mu.Unlock()
-	release = func() { q.release(w) }
-	select {
-	case <-w.ready:
-		return release, nil
-	case <-ctx.Done():
-		return release, ctx.Err()
-	}
+	return func() { q.release(w) }, w.ready
 }
 
 func (q *keyQueue) release(w *keyWaiter) {
