@@ -115,5 +115,12 @@ func (s *Sink) checkMapping(ctx context.Context, host sdk.Host, t *table) sdk.Ch
 		return sdk.CheckStep{Name: "mapping", Detail: strings.Join(problems, "; "),
 			Advice: "Fix the mapping; `sluice validate --online` shows each mistake at its line and column."}
 	}
-	return sdk.CheckStep{Name: "mapping", OK: true, Detail: fmt.Sprintf("%d columns match the table's definition", len(m.fields))}
+	what := fmt.Sprintf("%d mapped columns match", len(m.fields))
+	if len(m.fields) == 1 {
+		what = "the mapped column matches"
+	}
+	if len(m.key.parts) > 0 {
+		what = "the key and " + what
+	}
+	return sdk.CheckStep{Name: "mapping", OK: true, Detail: what + " the table's definition"}
 }
