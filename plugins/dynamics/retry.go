@@ -100,9 +100,10 @@ func (s *Sink) send(ctx context.Context, r *request) (resp *response, ambiguous 
 		if err := s.gov.acquire(ctx); err != nil {
 			return nil, ambiguous, err
 		}
+		sent := time.Now()
 		resp, err := s.client.do(ctx, r)
 		if err == nil {
-			s.gov.succeeded(resp.header)
+			s.gov.succeeded(resp.header, time.Since(sent))
 			return resp, ambiguous, nil
 		}
 		if ctx.Err() != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"slices"
@@ -363,7 +364,7 @@ func (s *Sink) Close(context.Context) error {
 		if s.gov != nil {
 			st := s.gov.snapshot()
 			s.logger.Info("Dataverse sink done", "rows", s.rowsIn.Load(), "requests", st.Requests, "throttled", st.Throttled,
-				"transient_failures", st.Failed, "paused", st.Paused.Round(1e6), "max_in_flight", st.MaxInFlight, "concurrency", st.Target)
+				"transient_failures", st.Failed, "paused", st.Paused.Round(1e6), "max_in_flight", st.MaxInFlight, "pace", math.Round(st.Pace*100)/100)
 		}
 		if s.httpClient != nil {
 			s.httpClient.CloseIdleConnections()
