@@ -215,6 +215,9 @@ func (s *Sink) written(it *item, out *outcome) {
 		case opDelete:
 			r.Deleted++
 		case opUpsert:
+			if !s.cfg.CountCreated {
+				return // known for some rows only: reporting those would mislead
+			}
 			switch it.existed {
 			case 0:
 				r.Created++
