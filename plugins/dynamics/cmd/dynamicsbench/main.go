@@ -67,11 +67,14 @@ func main() {
 var trace bool
 
 type result struct {
-	wall      time.Duration
-	cpu       time.Duration
-	requests  int
-	throttled int
-	written   int64
+	// serverTime is the emulator's mean time per write request: the
+	// execution time it counts, cost and its own processing.
+	serverTime time.Duration
+	wall       time.Duration
+	cpu        time.Duration
+	requests   int
+	throttled  int
+	written    int64
 }
 
 func run(sluice string, rows, runs, batch int, limits, cost string, verbose bool) error {
@@ -98,7 +101,7 @@ func run(sluice string, rows, runs, batch int, limits, cost string, verbose bool
 	ceilingRPS, perRequest := ceiling(limits, cost, batch)
 	fmt.Printf("limits %s, cost %s, %d rows per request\n", limits, cost, batch)
 	fmt.Printf("ceiling %.0f records/s (%s per request of %d)\n\n", ceilingRPS, perRequest, batch)
-	fmt.Printf("%-4s %9s %12s %9s %6s %8s %10s %8s\n", "run", "wall (s)", "records/s", "requests", "429s", "ceiling", "CPU (s)", "cores")
+	fmt.Printf("%-4s %9s %12s %9s %6s %8s %10s %8s %10s\n", "run", "wall (s)", "records/s", "requests", "429s", "ceiling", "CPU (s)", "cores", "server (s)")
 
 	mem := memory.NewGoAllocator()
 	input := buildInput(mem, rows)
@@ -124,8 +127,8 @@ func run(sluice string, rows, runs, batch int, limits, cost string, verbose bool
 		}
 		results = append(results, r)
 		rps := float64(rows) / r.wall.Seconds()
-		fmt.Printf("%-4d %9.2f %12.0f %9d %6d %7.1f%% %10.2f %8.3f\n", i+1, r.wall.Seconds(), rps, r.requests, r.throttled,
-			100*rps/ceilingRPS, r.cpu.Seconds(), r.cpu.Seconds()/r.wall.Seconds())
+		fmt.Printf("%-4d %9.2f %12.0f %9d %6d %7.1f%% %10.2f %8.3f %10.3f\n", i+1, r.wall.Seconds(), rps, r.requests, r.throttled,
+			100*rps/ceilingRPS, r.cpu.Seconds(), r.cpu.Seconds()/r.wall.Seconds(), r.serverTime.Seconds())
 	}
 	med := func(f func(result) float64) float64 {
 		vals := make([]float64, len(results))
@@ -136,11 +139,12 @@ func run(sluice string, rows, runs, batch int, limits, cost string, verbose bool
 		return vals[len(vals)/2]
 	}
 	rps := med(func(r result) float64 { return float64(rows) / r.wall.Seconds() })
-	fmt.Printf("%-4s %9.2f %12.0f %9.0f %6.0f %7.1f%% %10.2f %8.3f\n", "med",
+	fmt.Printf("%-4s %9.2f %12.0f %9.0f %6.0f %7.1f%% %10.2f %8.3f %10.3f\n", "med",
 		med(func(r result) float64 { return r.wall.Seconds() }), rps,
 		med(func(r result) float64 { return float64(r.requests) }), med(func(r result) float64 { return float64(r.throttled) }),
 		100*rps/ceilingRPS, med(func(r result) float64 { return r.cpu.Seconds() }),
-		med(func(r result) float64 { return r.cpu.Seconds() / r.wall.Seconds() }))
+		med(func(r result) float64 { return r.cpu.Seconds() / r.wall.Seconds() }),
+		med(func(r result) float64 { return r.serverTime.Seconds() }))
 	return nil
 }
 
@@ -299,6 +303,7 @@ func countRequests(env map[string]string, r *result) error {
 	var entries []struct {
 		Status   int           `json:"status"`
 		InBatch  bool          `json:"in_batch"`
+		Write    bool          `json:"write"`
 		Time     time.Time     `json:"time"`
 		Duration time.Duration `json:"duration_ns"`
 	}
@@ -319,6 +324,8 @@ func countRequests(env map[string]string, r *result) error {
 			fmt.Fprintf(os.Stderr, "%7.2f %4d %6.3f window=%6.2f\n", e.Time.Sub(t0).Seconds(), e.Status, e.Duration.Seconds(), sum.Seconds())
 		}
 	}
+	var writes int
+	var busy time.Duration
 	for _, e := range entries {
 		if e.InBatch {
 			continue
@@ -327,6 +334,13 @@ func countRequests(env map[string]string, r *result) error {
 		if e.Status == http.StatusTooManyRequests {
 			r.throttled++
 		}
+		if e.Write && e.Status < 300 {
+			writes++
+			busy += e.Duration
+		}
+	}
+	if writes > 0 {
+		r.serverTime = busy / time.Duration(writes)
 	}
 	return nil
 }
