@@ -203,3 +203,26 @@ mapping {
 		t.Errorf("%d contacts, want 3", n)
 	}
 }
+
+func TestUpdateWithAMissingLookupTargetIsRejectedNotSkipped(t *testing.T) {
+	bothPaths(t, func(t *testing.T, path string) {
+		srv := startEmulator(t)
+		host := testhost.New(t)
+		seedContacts(t, srv, "a@example.com", "b@example.com")
+		seedAccounts(t, srv, 1)
+		schema := schemaOf(col{"email", text}, col{"account", text})
+		s := open(t, host, schema, connection(srv)+`
+table      = "contact"
+operation  = "update"
+write_path = "`+path+`"
+key        = { emailaddress1 = "email" }
+mapping {
+  parentcustomerid = { lookup = "account", by = { accountnumber = "account" } }
+}
+`)
+		res := write(t, s, record(host.Mem, schema, []any{"a@example.com", "ACC0"}, []any{"b@example.com", "NOPE"}, []any{"c@example.com", "ACC0"}))
+		if res.Updated != 1 || res.Skipped != 1 || len(res.Rejects) != 1 || res.Rejects[0].Row != 1 || res.Rejects[0].Code != "0x80040217" {
+			t.Errorf("result %+v: want a updated, b rejected for its missing account, c skipped", res)
+		}
+	})
+}

@@ -233,7 +233,7 @@ func (s *Sink) failedRow(it *item, err error, out *outcome) {
 	var ae *apiError
 	if errors.As(err, &ae) {
 		switch {
-		case ae.Status == http.StatusNotFound && (s.mapping.op == opUpdate || s.mapping.op == opDelete) && isRecordNotFound(ae):
+		case ae.Status == http.StatusNotFound && (s.mapping.op == opUpdate || s.mapping.op == opDelete) && s.ownRecordMissing(ae, it):
 			if s.mapping.op == opDelete && it.ambiguous {
 				s.written(it, out) // an earlier attempt deleted it
 				return
@@ -250,8 +250,26 @@ func (s *Sink) failedRow(it *item, err error, out *outcome) {
 	out.reject(it.row, errorCode(err), rowMessage(err))
 }
 
-func isRecordNotFound(ae *apiError) bool {
-	return ae.Code == codeRecordNotFound || ae.Code == "" || strings.Contains(ae.Message, "Does Not Exist")
+// ownRecordMissing tells a 404 about the row's own record from one about
+// a record a lookup points to, which must reject the row rather than skip
+// it. Dataverse names the table (and the id) of the record it did not
+// find: "contact With Id = … Does Not Exist", "A record with the specified
+// key values does not exist in contact entity".
+func (s *Sink) ownRecordMissing(ae *apiError, it *item) bool {
+	if ae.Code != codeRecordNotFound && ae.Code != "" {
+		return false
+	}
+	if s.mapping.op == opDelete {
+		return true // a delete sends no lookups
+	}
+	msg, table := ae.Message, s.table.LogicalName
+	switch {
+	case it.id != "" && strings.Contains(strings.ToLower(msg), it.id):
+		return true
+	case strings.HasPrefix(msg, table+" With Id"):
+		return it.id == ""
+	}
+	return strings.Contains(msg, " "+table+" entity")
 }
 
 // errorCode is the code a rejected row carries: Dataverse's own, or one of
