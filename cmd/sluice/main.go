@@ -4,6 +4,7 @@
 //
 //	sluice run <file|dir> [--var name=value]… [--var-file path]… [--json]
 //	sluice validate <file|dir> [--online] [--var …]
+//	sluice check <file|dir> [--var …]
 //	sluice plugins list [--pipeline <file|dir>]
 //	sluice plugins describe <name> [--pipeline <file|dir>]
 //	sluice runs <file|dir>
@@ -77,6 +78,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = c.runCmd(rest)
 	case "validate":
 		err = c.validateCmd(rest)
+	case "check":
+		err = c.checkCmd(rest)
 	case "plugins":
 		err = c.pluginsCmd(rest)
 	case "functions":
@@ -141,6 +144,8 @@ func (c *cli) usage() {
 Usage:
   sluice run <file|dir>            run a pipeline and print a summary
   sluice validate <file|dir>       check a pipeline without moving data
+  sluice check <file|dir>          test each sink's connection (token, service,
+                                   table) and say what to fix
   sluice plugins list              list the available plugins (--pipeline adds
                                    the external plugins a pipeline declares)
   sluice plugins describe <name>   show a plugin's configuration
