@@ -36,6 +36,11 @@ type Config struct {
 	RequestTimeout time.Duration `sluice:"request_timeout" default:"5m" doc:"How long one request may take."`
 	MaxAttempts    int           `sluice:"max_attempts" default:"8" doc:"How many times a request that failed transiently (5xx, a dropped connection, a timeout) is sent before its rows are rejected with the last error. Throttled requests (429) are waited out and do not count."`
 	RetryTimeout   time.Duration `sluice:"retry_timeout" default:"15m" doc:"How long the sink keeps retrying one request, throttling included, before its rows are rejected with the last error."`
+
+	// Matching and merging, in matchconfig.go.
+	Match   *MatchConfig   `sluice:"match,block" doc:"Find each row's record by ordered rules instead of a key, and decide per row what to do: see docs/matching.md."`
+	Merge   *MergeConfig   `sluice:"merge,block" doc:"Default merge policies of the mapped fields (with match): update = overwrite, if_empty or never; empty = skip or write."`
+	Account *AccountConfig `sluice:"account,block" doc:"Associate contacts and leads with their parent account, found by rules, created when missing if asked (with match)."`
 }
 
 // AuthConfig is the `auth` block.
@@ -145,7 +150,7 @@ func (c *Config) validate() (endpoint, []*fieldSpec, sdk.Diagnostics) {
 	}
 	switch c.Operation {
 	case opUpsert, opUpdate, opDelete:
-		if len(c.Key) == 0 {
+		if len(c.Key) == 0 && c.Match == nil {
 			diags = append(diags, sdk.Diagnostic{Severity: sdk.Error, Summary: fmt.Sprintf("%s needs a key", c.Operation),
 				Detail: "Say how each row finds its record: key = { <alternate key column> = \"<expression>\" }, or the table's primary id column with an expression giving the GUID.",
 				Path:   sdk.Path{"operation"}})
@@ -169,6 +174,7 @@ func (c *Config) validate() (endpoint, []*fieldSpec, sdk.Diagnostics) {
 	}
 	fields, ds := parseMapping(c.Mapping)
 	diags = append(diags, ds...)
+	diags = append(diags, c.validateMatch(fields)...)
 	switch {
 	case c.Operation == opDelete && len(fields) > 0:
 		diags = append(diags, sdk.Errorf(sdk.Path{"mapping"}, "delete writes no columns; remove the mapping block")...)
@@ -268,13 +274,20 @@ type fieldSpec struct {
 	Lookup string
 	By     map[string]sdk.Expr
 	ID     sdk.Expr
+	// Merge options (with match; see mergespec.go): Candidates are the
+	// expressions of a field hierarchy, Value first; Update and Empty the
+	// field's policies ("" for the merge block's); Default the value of an
+	// empty field on a record whose field is empty too.
+	Candidates    []sdk.Expr
+	Update, Empty string
+	Default       sdk.Expr
 }
 
 func (f *fieldSpec) isLookup() bool { return f.Lookup != "" }
 
 // mappingKeys are the attributes a mapping entry written as an object may
 // have.
-var mappingKeys = []string{"value", "lookup", "by", "id"}
+var mappingKeys = []string{"value", "lookup", "by", "id", "update", "empty", "default"}
 
 // parseMapping reads the free-form mapping block, in column order.
 func parseMapping(m map[string]any) ([]*fieldSpec, sdk.Diagnostics) {
@@ -291,6 +304,10 @@ func parseMapping(m map[string]any) ([]*fieldSpec, sdk.Diagnostics) {
 		switch v := m[col].(type) {
 		case string:
 			f.Value = sdk.Expr{Text: v, Path: path}
+		case []any:
+			var ds sdk.Diagnostics
+			f, ds = parseHierarchy(col, path, v)
+			diags = append(diags, ds...)
 		case map[string]any:
 			var ds sdk.Diagnostics
 			f, ds = parseMappingObject(col, path, v)
@@ -333,9 +350,16 @@ func parseMappingObject(col string, path sdk.Path, obj map[string]any) (*fieldSp
 		}
 		return s, true
 	}
-	if v, ok := str("value"); ok {
+	if list, isList := obj["value"].([]any); isList {
+		h, ds := parseHierarchy(col, path.Child("value"), list)
+		diags = append(diags, ds...)
+		if h != nil {
+			f.Value, f.Candidates = h.Value, h.Candidates
+		}
+	} else if v, ok := str("value"); ok {
 		f.Value = sdk.Expr{Text: v, Path: path.Child("value")}
 	}
+	diags = append(diags, parseMergeOptions(f, path, obj)...)
 	lookup, hasLookup := str("lookup")
 	if id, ok := str("id"); ok {
 		f.ID = sdk.Expr{Text: id, Path: path.Child("id")}

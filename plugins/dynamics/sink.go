@@ -30,6 +30,8 @@ type Sink struct {
 	mapping    *mapping
 	evaluators *evaluatorPool
 	in         *arrow.Schema
+	// match is the compiled match block, when there is one (matchcompile.go).
+	match *matcher
 
 	// Set by an online Open.
 	httpClient *http.Client
@@ -68,6 +70,11 @@ func (s *Sink) Open(ctx context.Context, host sdk.Host, in *arrow.Schema) error 
 	diags = append(slices.Clone(s.warnings), diags...)
 	s.mapping = m
 	s.evaluators = &evaluatorPool{programs: m.programs}
+	if s.cfg.Match != nil {
+		var ds sdk.Diagnostics
+		s.match, ds = compileMatch(s, m, in)
+		diags = append(diags, ds...)
+	}
 	if host.Offline() {
 		if diags.HasErrors() {
 			return diags
@@ -92,6 +99,13 @@ func (s *Sink) Open(ctx context.Context, host sdk.Host, in *arrow.Schema) error 
 	}
 	diags = append(diags, m.bind(s.table, targets, sdk.Path{"key"}, constantEvaluator(in, host.Allocator()))...)
 	diags = append(diags, s.choosePath()...)
+	if s.match != nil {
+		ds, err := s.match.bind(ctx, s.table, m, constantEvaluator(in, host.Allocator()))
+		if err != nil {
+			return s.fatal(err)
+		}
+		diags = append(diags, ds...)
+	}
 	if diags.HasErrors() {
 		return diags
 	}
@@ -288,6 +302,9 @@ func (s *Sink) Write(ctx context.Context, rec arrow.RecordBatch) (sdk.WriteResul
 		return sdk.WriteResult{}, errors.New("dynamics sink: Write before an online Open")
 	}
 	s.rowsIn.Add(rec.NumRows())
+	if s.match != nil {
+		return s.writeMatched(ctx, rec)
+	}
 	out := &outcome{}
 	items := s.prepare(rec, out)
 	items = s.limit(items, out)
