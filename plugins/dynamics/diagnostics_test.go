@@ -187,7 +187,7 @@ func TestConfigurationMistakesAreReportedAtTheirAttribute(t *testing.T) {
 		{"table = \"contact\"\noperation = \"create\"\nkey = { emailaddress1 = \"email\" }\nmapping {\n firstname = \"first\"\n}\n", `{ emailaddress1`, []string{"create makes new records"}},
 		{"table = \"contact\"\nkey = { emailaddress1 = \"email\" }\nmapping {\n emailaddress1 = \"email\"\n}\n", "\"email\"\n}", []string{"both in key and mapping"}},
 		{"table = \"contact\"\nkey = { emailaddress1 = \"email\" }\nmapping {\n parentcustomerid = { lookup = \"account\" }\n}\n", `{ lookup`, []string{"exactly one of by"}},
-		{"table = \"contact\"\nkey = { emailaddress1 = \"email\" }\nmapping {\n parentcustomerid = { lookup = \"account\", by = {accountnumber = \"account\"}, update = \"never\" }\n}\n", `"never"`, []string{"update is not an attribute of a mapping entry"}},
+		{"table = \"contact\"\nkey = { emailaddress1 = \"email\" }\nmapping {\n parentcustomerid = { lookup = \"account\", by = {accountnumber = \"account\"}, update = \"never\" }\n}\n", `"never"`, []string{"needs a match block"}},
 		{"table = \"contact\"\noperation = \"delete\"\nkey = { emailaddress1 = \"email\" }\nmapping {\n firstname = \"first\"\n}\n", "mapping {", []string{"delete writes no columns"}},
 		{"table = \"contact\"\nkey = { emailaddress1 = \"email\" }\nmax_concurrency = 99\nmapping {\n firstname = \"first\"\n}\n", "99", []string{"between 1 and 52"}},
 	}

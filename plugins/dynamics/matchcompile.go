@@ -254,9 +254,6 @@ func (m *matcher) bind(ctx context.Context, main *table, base *mapping, constant
 		}
 	}
 	m.creates = m.byName[createName]
-	if diags.HasErrors() {
-		return diags, nil
-	}
 	for _, tg := range m.byName {
 		ds, err := m.bindFields(ctx, tg, main, base, constants)
 		if err != nil {
@@ -624,4 +621,13 @@ func (b *ruleBind) addColumns() {
 			tg.selects = append(tg.selects, p.prop)
 		}
 	}
+}
+
+// withoutRequiredWarning drops the mapping's warning about required columns
+// it leaves out: with a match block, the match checks the table records are
+// created in, and reports an error there.
+func withoutRequiredWarning(diags sdk.Diagnostics) sdk.Diagnostics {
+	return slices.DeleteFunc(diags, func(d sdk.Diagnostic) bool {
+		return d.Severity == sdk.Warning && d.Summary == "Required columns not mapped"
+	})
 }

@@ -116,8 +116,15 @@ func (c *Config) validateMatch(fields []*fieldSpec) sdk.Diagnostics {
 			needs(sdk.Path{"account"}, "Account association")
 		}
 		for _, f := range fields {
-			if f.Update != "" || f.Empty != "" || !f.Default.IsZero() || len(f.Candidates) > 1 {
-				needs(f.Path, "The merge options of "+f.Column)
+			switch {
+			case f.Update != "":
+				needs(f.Path.Child("update"), "The update policy of "+f.Column)
+			case f.Empty != "":
+				needs(f.Path.Child("empty"), "The empty policy of "+f.Column)
+			case !f.Default.IsZero():
+				needs(f.Default.Path, "The default of "+f.Column)
+			case len(f.Candidates) > 1:
+				needs(f.Candidates[0].Path, "The field hierarchy of "+f.Column)
 			}
 		}
 		return diags

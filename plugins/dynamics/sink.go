@@ -104,7 +104,7 @@ func (s *Sink) Open(ctx context.Context, host sdk.Host, in *arrow.Schema) error 
 		if err != nil {
 			return s.fatal(err)
 		}
-		diags = append(diags, ds...)
+		diags = append(withoutRequiredWarning(diags), ds...)
 	}
 	if diags.HasErrors() {
 		return diags
