@@ -46,6 +46,11 @@ type matcher struct {
 	extras map[*fieldSpec]*fieldExtra
 
 	account *association
+	// noneCode is the code of rows rejected by on_none = "reject".
+	noneCode string
+	// withKey adds the key columns of a sink without a match block to its
+	// fields, set on new records as a write by key sets them.
+	withKey bool
 
 	// Set by bind.
 	tables  []*target // searched, in order
@@ -128,11 +133,14 @@ type mfield struct {
 // compileMatch compiles the match configuration's expressions against the
 // input schema. base is the compiled mapping, whose programs come first.
 func compileMatch(s *Sink, base *mapping, schema *arrow.Schema) (*matcher, sdk.Diagnostics) {
-	cfg := &s.cfg
-	m := &matcher{s: s, cfg: cfg.Match, update: updateOverwrite, empty: emptySkip, orderBy: -1,
-		programs: slices.Clone(base.programs), extras: map[*fieldSpec]*fieldExtra{}}
-	if cfg.Merge != nil {
-		m.update, m.empty = cfg.Merge.Update, cfg.Merge.Empty
+	return compileMatcher(s, s.cfg.Match, s.cfg.Merge, s.cfg.Account, base, schema)
+}
+
+func compileMatcher(s *Sink, mc *MatchConfig, merge *MergeConfig, acct *AccountConfig, base *mapping, schema *arrow.Schema) (*matcher, sdk.Diagnostics) {
+	m := &matcher{s: s, cfg: mc, update: updateOverwrite, empty: emptySkip, orderBy: -1,
+		programs: slices.Clone(base.programs), extras: map[*fieldSpec]*fieldExtra{}, noneCode: codeNoMatch}
+	if merge != nil {
+		m.update, m.empty = merge.Update, merge.Empty
 	}
 	var diags sdk.Diagnostics
 	add := func(e sdk.Expr) int {
@@ -163,12 +171,12 @@ func compileMatch(s *Sink, base *mapping, schema *arrow.Schema) (*matcher, sdk.D
 		}
 		m.extras[f.spec] = x
 	}
-	m.rules = compileRules(cfg.Match.Rules, sdk.Path{"match"}, add)
-	if !cfg.Match.OrderBy.IsZero() {
-		m.orderBy = add(cfg.Match.OrderBy)
+	m.rules = compileRules(mc.Rules, sdk.Path{"match"}, add)
+	if !mc.OrderBy.IsZero() {
+		m.orderBy = add(mc.OrderBy)
 	}
-	if cfg.Account != nil {
-		m.account = compileAssociation(cfg.Account, add)
+	if acct != nil {
+		m.account = compileAssociation(acct, add)
 	}
 	lenient := map[int]bool{}
 	for i := len(base.programs); i < len(m.programs); i++ {
@@ -303,6 +311,21 @@ func (m *matcher) bindFields(ctx context.Context, tg *target, main *table, base 
 				continue // its mistake is reported by the mapping's bind
 			}
 			tg.fields = append(tg.fields, &mfield{field: f, extra: m.extras[f.spec], read: readProp(f.col)})
+		}
+		if m.withKey && !base.key.primary {
+			for i, p := range base.key.parts {
+				if p.col == nil || p.col.isLookup() || i >= len(base.keyIdx) {
+					continue
+				}
+				conv := converterFor(p.col)
+				if conv == nil {
+					continue
+				}
+				f := &field{spec: &fieldSpec{Column: p.name, Path: sdk.Path{"key", p.name}}, col: p.col, conv: conv,
+					value: base.keyIdx[i], prefix: append(appendJSONString(nil, p.col.LogicalName), ':')}
+				tg.fields = append(tg.fields, &mfield{field: f, read: p.col.LogicalName,
+					extra: &fieldExtra{cands: []int{f.value}, def: -1, update: updateNever, empty: emptySkip}})
+			}
 		}
 		return m.checkExtras(tg), nil
 	}

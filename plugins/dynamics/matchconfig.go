@@ -67,6 +67,9 @@ const (
 	onMatchSkip   = "skip"
 	onMatchCreate = "create"
 	onMatchReject = "reject"
+	// onMatchDelete is how a plan sees a delete by key; a match block cannot
+	// ask for it.
+	onMatchDelete = "delete"
 
 	onNoneCreate       = "create"
 	onNoneSkip         = "skip"

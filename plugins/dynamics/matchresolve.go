@@ -40,6 +40,7 @@ const (
 	actSkip      = "skip"
 	actDedup     = "deduplicated"
 	actReject    = "reject"
+	actDelete    = "delete"
 )
 
 // Row error codes of matching.
@@ -464,7 +465,7 @@ func (b *matchBatch) decide() <-chan struct{} {
 			case onNoneSkip:
 				r.act, r.reason = actSkip, "no record matches (on_none = \"skip\")"
 			case onNoneReject:
-				r.reject(codeNoMatch, "no record matches by "+b.ruleNames())
+				r.reject(m.noneCode, "no record matches by "+b.ruleNames())
 			}
 			continue
 		}
@@ -478,6 +479,8 @@ func (b *matchBatch) decide() <-chan struct{} {
 			r.act, r.tg, r.note = actCreate, m.creates, "matches "+what+"; on_match = \"create\" creates another"
 		case onMatchReject:
 			r.reject(codeMatched, "matches "+what+" (on_match = \"reject\")")
+		case onMatchDelete:
+			r.act, r.tg, r.id = actDelete, r.rec.tg, r.rec.id
 		}
 	}
 

@@ -30,8 +30,10 @@ type Sink struct {
 	mapping    *mapping
 	evaluators *evaluatorPool
 	in         *arrow.Schema
-	// match is the compiled match block, when there is one (matchcompile.go).
+	// match is the compiled match block, when there is one (matchcompile.go);
+	// keyed the one a sink without plans with (plankeyed.go).
 	match *matcher
+	keyed keyedState
 
 	// Set by an online Open.
 	httpClient *http.Client
