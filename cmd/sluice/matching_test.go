@@ -67,8 +67,12 @@ func TestZoomInfoPipeline(t *testing.T) {
 	dataverseEnv(t, f.Srv)
 	dir := t.TempDir()
 	rejects := filepath.Join(dir, "rejects.csv")
+	code, out, errOut := sluice(context.Background(), "check", "pipelines/zoominfo-contacts.hcl", "--var", "rejects="+rejects)
+	if code != 0 || !strings.Contains(out, "✓ match            4 rules searching contact, lead; new records go to contact; accounts found by 1 rule") {
+		t.Errorf("check: exit %d\n%s\n%s", code, out, errOut)
+	}
 	f.Srv.ResetRequestLog()
-	code, out, errOut := sluice(context.Background(), "plan", "pipelines/zoominfo-contacts.hcl", "--var", "rejects="+rejects,
+	code, out, errOut = sluice(context.Background(), "plan", "pipelines/zoominfo-contacts.hcl", "--var", "rejects="+rejects,
 		"--out", filepath.Join(dir, "plan.jsonl"))
 	if code != 0 {
 		t.Fatalf("plan: exit %d\n%s\n%s", code, out, errOut)
@@ -128,4 +132,32 @@ func TestZoomInfoPipeline(t *testing.T) {
 	if err != nil || !strings.Contains(string(data), "long@name.example") || !strings.Contains(string(data), "dynamics.value") {
 		t.Errorf("rejects: %v\n%s", err, data)
 	}
+}
+
+// TestCaptelloPipeline plans, then runs, pipelines/captello-leads.hcl
+// against the matching fixture's CRM: leads first, then contacts, by email
+// or name, a new lead when none.
+func TestCaptelloPipeline(t *testing.T) {
+	repoRoot(t)
+	f := emulatortest.StartFixture(t, "testdata/matching")
+	dataverseEnv(t, f.Srv)
+	dir := t.TempDir()
+	rejects := filepath.Join(dir, "rejects.csv")
+	f.Srv.ResetRequestLog()
+	code, out, errOut := sluice(context.Background(), "plan", "pipelines/captello-leads.hcl", "--var", "rejects="+rejects,
+		"--out", filepath.Join(dir, "plan.jsonl"))
+	if code != 0 {
+		t.Fatalf("plan: exit %d\n%s\n%s", code, out, errOut)
+	}
+	for _, l := range f.Srv.RequestLog() {
+		if l.Write {
+			t.Errorf("the plan wrote: %s %s", l.Method, l.Path)
+		}
+	}
+	f.CheckPlanFile(t, "captello-expected.csv", readPlan(t, filepath.Join(dir, "plan.jsonl"), "sink.leads"))
+	code, out, errOut = sluice(context.Background(), "run", "pipelines/captello-leads.hcl", "--var", "rejects="+rejects)
+	if code != 0 {
+		t.Fatalf("run: exit %d\n%s\n%s", code, out, errOut)
+	}
+	f.CheckFinalFile(t, "captello-final.json")
 }

@@ -89,6 +89,9 @@ func (s *Sink) Check(ctx context.Context, host sdk.Host) []sdk.CheckStep {
 
 	if s.mapping != nil {
 		steps = append(steps, s.checkMapping(ctx, host, t))
+		if s.cfg.Match != nil {
+			steps = append(steps, s.checkMatch(ctx, host, t))
+		}
 	}
 	return steps
 }

@@ -52,6 +52,10 @@ func StartFixture(t testing.TB, dir string, opts ...Option) *Fixture {
 func (f *Fixture) Input(t testing.TB) [][]any {
 	t.Helper()
 	lines := readCSV(t, filepath.Join(f.Dir, "input.csv"), false)
+	return textRows(lines)
+}
+
+func textRows(lines [][]string) [][]any {
 	var rows [][]any
 	for _, l := range lines[1:] {
 		row := make([]any, len(l))
@@ -68,7 +72,12 @@ func (f *Fixture) Input(t testing.TB) [][]any {
 // Expected reads expected.csv.
 func (f *Fixture) Expected(t testing.TB) []ExpectedRow {
 	t.Helper()
-	lines := readCSV(t, filepath.Join(f.Dir, "expected.csv"), true)
+	return f.expected(t, "expected.csv")
+}
+
+func (f *Fixture) expected(t testing.TB, name string) []ExpectedRow {
+	t.Helper()
+	lines := readCSV(t, filepath.Join(f.Dir, name), true)
 	var out []ExpectedRow
 	for _, l := range lines[1:] {
 		e := ExpectedRow{Action: l[1], Table: l[2], Record: l[3], Reason: l[5], Changes: map[string]string{}}
@@ -139,7 +148,14 @@ func (f *Fixture) Resolve(t testing.TB, v string) string {
 // expected.csv.
 func (f *Fixture) CheckPlan(t testing.TB, plans []sdk.RowPlan) {
 	t.Helper()
-	want := f.Expected(t)
+	f.CheckPlanFile(t, "expected.csv", plans)
+}
+
+// CheckPlanFile compares a plan with another file of the fixture written as
+// expected.csv is.
+func (f *Fixture) CheckPlanFile(t testing.TB, name string, plans []sdk.RowPlan) {
+	t.Helper()
+	want := f.expected(t, name)
 	if len(plans) != len(want) {
 		t.Fatalf("%d rows planned, expected.csv has %d", len(plans), len(want))
 	}
@@ -197,7 +213,14 @@ func (f *Fixture) checkRow(t testing.TB, e ExpectedRow, p sdk.RowPlan) {
 // CheckFinal compares the CRM with final.json.
 func (f *Fixture) CheckFinal(t testing.TB) {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(f.Dir, "final.json"))
+	f.CheckFinalFile(t, "final.json")
+}
+
+// CheckFinalFile compares the CRM with another file of the fixture written
+// as final.json is.
+func (f *Fixture) CheckFinalFile(t testing.TB, name string) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(f.Dir, name))
 	if err != nil {
 		t.Fatal(err)
 	}
