@@ -3,6 +3,7 @@ package dynamics
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"net"
 	"strconv"
 	"strings"
@@ -132,6 +133,11 @@ func (b *ruleBind) recordCanon(rec map[string]any) (string, bool) {
 				return "", false
 			}
 			v = n
+		case float64:
+			if x != math.Trunc(x) {
+				return "", false
+			}
+			v = int64(x)
 		case string:
 			if p.guid {
 				g, ok := parseGUID(x)

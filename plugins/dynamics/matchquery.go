@@ -1,7 +1,6 @@
 package dynamics
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -292,13 +291,13 @@ func (m *matcher) readPages(ctx context.Context, q *lookupQuery, body []byte) er
 	s := m.s
 	q.found = map[string][]*crmRecord{}
 	for {
+		// Numbers come as float64: record ids are text, and the numbers
+		// compared (whole numbers, choices, versions) stay below 2^53.
 		var page struct {
 			Value    []map[string]any `json:"value"`
 			NextLink string           `json:"@odata.nextLink"`
 		}
-		dec := json.NewDecoder(bytes.NewReader(body))
-		dec.UseNumber()
-		if err := dec.Decode(&page); err != nil {
+		if err := json.Unmarshal(body, &page); err != nil {
 			q.err = fmt.Errorf("reading records of %s: %w", q.b.t.t.LogicalName, err)
 			return nil
 		}
@@ -346,6 +345,8 @@ func (tg *target) record(vals map[string]any) *crmRecord {
 		rec.created, _ = time.Parse(time.RFC3339Nano, s)
 	}
 	switch v := vals["versionnumber"].(type) {
+	case float64:
+		rec.version = int64(v)
 	case json.Number:
 		rec.version, _ = v.Int64()
 	case string:

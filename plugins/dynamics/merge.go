@@ -184,10 +184,8 @@ func sameID(cur any, id string) bool {
 // sameValue reports whether the JSON value a field would send equals the
 // value Dataverse holds, as the column's type compares them.
 func sameValue(c *column, sent []byte, cur any) bool {
-	dec := json.NewDecoder(bytes.NewReader(sent))
-	dec.UseNumber()
-	var v any
-	if dec.Decode(&v) != nil {
+	v, ok := decodeSent(sent)
+	if !ok {
 		return false
 	}
 	if isEmptyCRM(v) || isEmptyCRM(cur) {
@@ -275,11 +273,33 @@ func plain(v any) any {
 
 // plainJSON decodes a JSON value the sink sends, for a plan.
 func plainJSON(b []byte) any {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var v any
-	if dec.Decode(&v) != nil {
+	v, ok := decodeSent(b)
+	if !ok {
 		return string(b)
 	}
 	return plain(v)
+}
+
+// decodeSent decodes a JSON value a converter wrote — a string, a number,
+// true, false or null — with numbers as json.Number. It is called for every
+// field of every row compared with its record, so it avoids a decoder.
+func decodeSent(b []byte) (any, bool) {
+	switch {
+	case len(b) == 0:
+		return nil, false
+	case b[0] == '"':
+		if len(b) >= 2 && b[len(b)-1] == '"' && bytes.IndexByte(b[1:len(b)-1], '\\') < 0 {
+			return string(b[1 : len(b)-1]), true
+		}
+		var s string
+		err := json.Unmarshal(b, &s)
+		return s, err == nil
+	case string(b) == "null":
+		return nil, true
+	case string(b) == "true":
+		return true, true
+	case string(b) == "false":
+		return false, true
+	}
+	return json.Number(b), true
 }
