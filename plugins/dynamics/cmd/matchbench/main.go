@@ -299,9 +299,9 @@ func countRequests(client *http.Client, url string, r *result) error {
 		return err
 	}
 	var entries []struct {
-		Status    int    `json:"status"`
-		InBatch   bool   `json:"in_batch"`
-		Write     bool   `json:"write"`
+		Status    int           `json:"status"`
+		InBatch   bool          `json:"in_batch"`
+		Write     bool          `json:"write"`
 		Operation string        `json:"operation"`
 		Duration  time.Duration `json:"duration_ns"`
 	}
