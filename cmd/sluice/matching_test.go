@@ -161,3 +161,52 @@ func TestCaptelloPipeline(t *testing.T) {
 	}
 	f.CheckFinalFile(t, "captello-final.json")
 }
+
+// TestPlanAgreesWithRun: for pipelines/dynamics-contacts.hcl, which upserts
+// by key without a match block, the plan's totals are what the run then
+// does.
+func TestPlanAgreesWithRun(t *testing.T) {
+	repoRoot(t)
+	srv := emulatortest.Start(t)
+	dataverseEnv(t, srv)
+	dir := t.TempDir()
+	code, out, errOut := sluice(context.Background(), "plan", "pipelines/dynamics-contacts.hcl", "--out", filepath.Join(dir, "plan.jsonl"))
+	if code != 0 {
+		t.Fatalf("plan: exit %d\n%s\n%s", code, out, errOut)
+	}
+	totals := map[sdk.PlanAction]int64{}
+	for _, p := range readPlan(t, filepath.Join(dir, "plan.jsonl"), "sink.contacts") {
+		totals[p.Action]++
+	}
+	if n, _ := srv.Count("contact"); n != 0 {
+		t.Fatalf("the plan created %d contacts", n)
+	}
+	code, out, errOut = sluice(context.Background(), "run", "pipelines/dynamics-contacts.hcl", "--json")
+	if code != 0 {
+		t.Fatalf("run: exit %d\n%s", code, errOut)
+	}
+	var summary struct {
+		Nodes []struct {
+			Node         string `json:"node"`
+			Out          int64  `json:"out"`
+			Deduplicated int64  `json:"deduplicated"`
+			Rejected     int64  `json:"rejected"`
+		} `json:"nodes"`
+	}
+	if err := json.Unmarshal([]byte(out), &summary); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range summary.Nodes {
+		if n.Node != "sink.contacts" {
+			continue
+		}
+		if n.Out != totals[sdk.PlanCreate]+totals[sdk.PlanUpdate] || n.Deduplicated != totals[sdk.PlanDeduplicated] || n.Rejected != totals[sdk.PlanReject] {
+			t.Errorf("the run wrote %d, collapsed %d and rejected %d rows; the plan said %v", n.Out, n.Deduplicated, n.Rejected, totals)
+		}
+		if count, _ := srv.Count("contact"); int64(count) != totals[sdk.PlanCreate] {
+			t.Errorf("%d contacts, the plan said %d creates", count, totals[sdk.PlanCreate])
+		}
+		return
+	}
+	t.Error("no sink.contacts in the summary")
+}

@@ -41,6 +41,29 @@
 //     401, 403, 404, DNS and TLS failures into steps an administrator can
 //     take.
 //
+// Matching and merging (docs/matching.md), for the match, merge and account
+// blocks:
+//
+//   - matchconfig.go, mergespec.go: the blocks and the merge options of
+//     mapping entries, checked when they are read.
+//   - matchcompile.go: rules, hierarchies, defaults and order_by compiled
+//     against the input schema (offline), then bound to every table searched
+//     and written; matchcheck.go is its `sluice check` step.
+//   - matchkeys.go, matchquery.go: a row's values for a rule, compared as the
+//     rule says, and the batched lookups — one query per rule, table and
+//     batch (In, or-chains, contains), split into a $batch past the URL
+//     limit, literals escaped.
+//   - matchresolve.go: a batch through the match — rules in order,
+//     on_multiple, on_match, on_none, duplicates of the run collapsed by keep
+//     under ledger.go's record of what the run wrote and created.
+//   - merge.go: per-field policies against the record's current values;
+//     unchanged rows send nothing.
+//   - account.go: parent accounts found by rules, created once per run.
+//   - matchwrite.go: matched rows written by id through the write path above.
+//   - plan.go, plankeyed.go, testmapping.go: sdk.Planner for `sluice plan`
+//     (sinks without a match block are planned as one with a rule on their
+//     key) and sdk.MappingTester for `sluice test-mapping`.
+//
 // Tests run against the Dataverse emulator (package emulator), over TLS, with
 // tokens from its authority through MSAL: there is no fake of Dataverse in
 // Go. docs/dynamics.md is the user's guide.

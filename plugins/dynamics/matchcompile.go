@@ -49,7 +49,8 @@ type matcher struct {
 	// noneCode is the code of rows rejected by on_none = "reject".
 	noneCode string
 	// withKey adds the key columns of a sink without a match block to its
-	// fields, set on new records as a write by key sets them.
+	// fields, set on new records as a write by key sets them, and rejects
+	// rows without a key, as a write by key does.
 	withKey bool
 
 	// Set by bind.

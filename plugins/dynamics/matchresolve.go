@@ -179,6 +179,9 @@ func (b *matchBatch) evaluate(rec arrow.RecordBatch) {
 			r.rank.order = r.res[m.orderBy]
 		}
 		b.keysOf(r, rules)
+		if m.withKey && len(m.rules) > 0 && len(r.idents) == 0 && r.act == "" {
+			r.reject(codeKey, "the key is null or empty: every row needs a key to find its record")
+		}
 	}
 }
 
