@@ -389,3 +389,54 @@ mapping {
 		})
 	}
 }
+
+// TestMatchCompare: case_insensitive finds what exact does not; domain
+// compares web addresses by host name, and contains() finds no decoy.
+func TestMatchCompare(t *testing.T) {
+	e := newMatchEnv(t)
+	e.insert("contact", "lee", map[string]any{"firstname": "Ann", "lastname": "lee"})
+	row := person("", "", "Ann", "Lee", "", "T", "", 0)
+	for _, tc := range []struct {
+		compare string
+		want    sdk.PlanAction
+	}{{"case_insensitive", sdk.PlanUpdate}, {"exact", sdk.PlanSkip}} {
+		plans := e.plan(people, `table = "contact"
+match {
+  rule "name" {
+    equals  = { firstname = "first", lastname = "last" }
+    compare = "`+tc.compare+`"
+  }
+  on_none = "skip"
+}`+peopleMapping, row)
+		if plans[0].Action != tc.want {
+			t.Errorf("compare = %s: %s, want %s", tc.compare, plans[0].Action, tc.want)
+		}
+	}
+
+	e.insert("account", "acme", map[string]any{"name": "Acme", "websiteurl": "https://www.Acme.com/about"})
+	e.insert("account", "notacme", map[string]any{"name": "Not Acme", "websiteurl": "https://notacme.com"})
+	e.insert("account", "acme_co", map[string]any{"name": "Acme Co", "websiteurl": "acme.co"})
+	web := schemaOf(col{"website", text}, col{"name", text})
+	for _, tc := range []struct{ website, want string }{
+		{"acme.com", "acme"}, {"sales@ACME.com", "acme"}, {"http://acme.co:8080/x", "acme_co"}, {"cme.com", ""},
+	} {
+		plans := e.plan(web, `table = "account"
+match {
+  rule "web" {
+    equals  = { websiteurl = "website" }
+    compare = "domain"
+  }
+  on_none = "skip"
+}
+mapping {
+  description = "'seen'"
+}`, []any{tc.website, "x"})
+		if tc.want == "" {
+			if plans[0].Action != sdk.PlanSkip {
+				t.Errorf("%s matches %s", tc.website, e.name(plans[0].Record))
+			}
+			continue
+		}
+		e.expectAction(plans[0], sdk.PlanUpdate, tc.want)
+	}
+}
