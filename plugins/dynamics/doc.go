@@ -46,16 +46,19 @@
 //
 //   - matchconfig.go, mergespec.go: the blocks and the merge options of
 //     mapping entries, checked when they are read.
-//   - matchcompile.go: rules, hierarchies, defaults and order_by compiled
-//     against the input schema (offline), then bound to every table searched
-//     and written; matchcheck.go is its `sluice check` step.
+//   - matchcompile.go, matchbind.go: rules, hierarchies, defaults and
+//     order_by compiled against the input schema (offline), then bound to
+//     every table searched and written; matchcheck.go is its `sluice check`
+//     step.
 //   - matchkeys.go, matchquery.go: a row's values for a rule, compared as the
 //     rule says, and the batched lookups — one query per rule, table and
 //     batch (In, or-chains, contains), split into a $batch past the URL
 //     limit, literals escaped.
-//   - matchresolve.go: a batch through the match — rules in order,
-//     on_multiple, on_match, on_none, duplicates of the run collapsed by keep
-//     under ledger.go's record of what the run wrote and created.
+//   - matchresolve.go: a batch through the match, step by step;
+//     matchsearch.go the rules in order and on_multiple; matchdecide.go
+//     on_match, on_none and duplicates of the run collapsed by keep, under
+//     ledger.go's record of what the run wrote and created; matchlookups.go
+//     the mapping's lookups by key.
 //   - merge.go: per-field policies against the record's current values;
 //     unchanged rows send nothing.
 //   - account.go: parent accounts found by rules, created once per run.
