@@ -440,3 +440,19 @@ mapping {
 		e.expectAction(plans[0], sdk.PlanUpdate, tc.want)
 	}
 }
+
+// TestMatchMaxRecords: max_records counts the rows a match writes; the rest
+// are skipped.
+func TestMatchMaxRecords(t *testing.T) {
+	e := newMatchEnv(t)
+	s := e.sink(people, `table = "contact"
+max_records = 2
+match {
+  rule "email" { equals = { emailaddress1 = "email" } }
+}`+peopleMapping)
+	res := e.write(s, people, person("", "a@example.com", "", "A", "", "", "", 0), person("", "b@example.com", "", "B", "", "", "", 0),
+		person("", "c@example.com", "", "C", "", "", "", 0))
+	if res.Created != 2 || res.Skipped != 1 || e.count("contact") != 2 {
+		t.Errorf("%+v, %d contacts", res, e.count("contact"))
+	}
+}
