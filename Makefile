@@ -5,7 +5,7 @@ BIN       := bin
 ROWS      ?= 1000000
 BENCHDATA := testdata/generated
 
-.PHONY: help build test testdeps vet fmt bench clean
+.PHONY: help build test testdeps vet fmt bench clean demo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-8s %s\n", $$1, $$2}'
@@ -32,6 +32,9 @@ vet: ## go vet and a gofmt check
 
 fmt: ## gofmt every Go file
 	gofmt -w $$(git ls-files '*.go')
+
+demo: ## upsert a segment into Dynamics contacts on a local emulator, then read them back
+	./pipelines/dynamics-demo.sh
 
 clean: ## remove build output and generated data
 	rm -rf $(BIN) $(BENCHDATA) out

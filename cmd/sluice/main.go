@@ -4,6 +4,9 @@
 //
 //	sluice run <file|dir> [--var name=value]… [--var-file path]… [--json]
 //	sluice validate <file|dir> [--online] [--var …]
+//	sluice check <file|dir> [--var …]
+//	sluice plan <file|dir> [--out plan.jsonl|plan.parquet] [--var …]
+//	sluice test-mapping <file|dir> [--sink name] [--var …]
 //	sluice plugins list [--pipeline <file|dir>]
 //	sluice plugins describe <name> [--pipeline <file|dir>]
 //	sluice runs <file|dir>
@@ -77,6 +80,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		err = c.runCmd(rest)
 	case "validate":
 		err = c.validateCmd(rest)
+	case "check":
+		err = c.checkCmd(rest)
+	case "plan":
+		err = c.planCmd(rest)
+	case "test-mapping":
+		err = c.testMappingCmd(rest)
 	case "plugins":
 		err = c.pluginsCmd(rest)
 	case "functions":
@@ -141,6 +150,12 @@ func (c *cli) usage() {
 Usage:
   sluice run <file|dir>            run a pipeline and print a summary
   sluice validate <file|dir>       check a pipeline without moving data
+  sluice check <file|dir>          test each sink's connection (token, service,
+                                   table) and say what to fix
+  sluice plan <file|dir>           show what a run would do, row by row, without
+                                   writing anything
+  sluice test-mapping <file|dir>   write one row as a new record, read it back,
+                                   delete it, and show what did not round-trip
   sluice plugins list              list the available plugins (--pipeline adds
                                    the external plugins a pipeline declares)
   sluice plugins describe <name>   show a plugin's configuration

@@ -44,6 +44,8 @@ type Options struct {
 	State          state.Store
 	FullSync       bool
 	AllowMassLeave bool
+	// Dry, when set, writes nothing (see Dry).
+	Dry *Dry
 }
 
 // RetryPolicy is how often and how patiently the engine writes rows again

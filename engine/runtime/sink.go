@@ -40,10 +40,10 @@ func (n *node) runSink(r *run) {
 	close(writes)
 	wg.Wait()
 	ctx := context.WithoutCancel(r.runCtx)
-	if n.sync != nil && r.err() == nil {
+	if n.sync != nil && r.err() == nil && r.opts.Dry == nil {
 		n.finishSync(ctx, r)
 	}
-	if a, ok := n.Sink.(sdk.Aborter); ok && r.err() != nil {
+	if a, ok := n.Sink.(sdk.Aborter); ok && (r.err() != nil || r.opts.Dry != nil) {
 		if err := a.Abort(ctx); err != nil {
 			r.opts.Logger.Warn("discarding output of failed run", "node", n.Address(), "error", err)
 		}
@@ -78,6 +78,7 @@ func (n *node) rebatch(r *run, out chan<- *envelope) {
 		tickets []*ticket
 		rows    int
 		bytes   int64
+		seen    int64 // rows passed on so far
 	)
 	flush := func() {
 		if rows == 0 {
@@ -87,7 +88,8 @@ func (n *node) rebatch(r *run, out chan<- *envelope) {
 		for _, p := range pieces {
 			p.Release()
 		}
-		env := &envelope{rec: rec, tickets: tickets}
+		env := &envelope{rec: rec, tickets: tickets, first: seen}
+		seen += int64(rows)
 		pieces, tickets, rows, bytes = nil, nil, 0, 0
 		if err != nil {
 			r.fail(fmt.Errorf("%s: joining batches: %w", n.Address(), err))
@@ -110,6 +112,8 @@ func (n *node) rebatch(r *run, out chan<- *envelope) {
 		n.counters.batches.Add(1)
 		if maxRows == 0 && maxBytes == 0 {
 			// The sink takes batches of any size.
+			env.first = seen
+			seen += int64(total)
 			select {
 			case out <- env:
 			case <-r.runCtx.Done():
@@ -191,7 +195,7 @@ func (n *node) writeRows(r *run, env *envelope, rec arrow.RecordBatch, entries [
 		}
 	}()
 	for attempt := 1; ; attempt++ {
-		res, err := n.Sink.Write(r.runCtx, rec)
+		res, err := n.sinkWrite(r, env, rec)
 		if err != nil {
 			if !r.stopping() {
 				r.fail(fmt.Errorf("%s: write: %w", n.Address(), err))

@@ -85,6 +85,9 @@ func (tr *tracker) pending() int64 {
 type envelope struct {
 	rec     arrow.RecordBatch
 	tickets []*ticket
+	// first is, for a batch a sink writes, the number of its first row
+	// among the rows the sink received.
+	first int64
 }
 
 // derive returns a new envelope for rec, a batch derived from the rows of

@@ -6,6 +6,7 @@ import (
 	"github.com/sluicedata/sluice/plugins/csv"
 	"github.com/sluicedata/sluice/plugins/dedupe"
 	"github.com/sluicedata/sluice/plugins/duckdb"
+	"github.com/sluicedata/sluice/plugins/dynamics"
 	"github.com/sluicedata/sluice/plugins/filter"
 	"github.com/sluicedata/sluice/plugins/jsonl"
 	"github.com/sluicedata/sluice/plugins/mapper"
@@ -25,6 +26,7 @@ func Plugins() []sdk.Plugin {
 		postgres.Source,
 		duckdb.Source,
 		stdout.Sink,
+		dynamics.Plugin,
 		filter.Transform,
 		mapper.Transform,
 		selectcols.Transform,

@@ -20,6 +20,7 @@ func Command(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	addr := fs.String("addr", "127.0.0.1:8080", "listen address (host:port; port 0 picks a free one)")
 	useTLS := fs.Bool("tls", false, "serve HTTPS with a generated CA (needed by MSAL); prints DATAVERSE_CA_FILE")
 	tables := fs.String("tables", "", "tables file (HCL) with alternate keys, extra columns and custom tables")
+	seed := fs.String("seed", "", "seed file (JSON) of records to start with (see docs/emulator.md)")
 	data := fs.String("data", "", "directory that keeps records and credentials across restarts (default: in memory)")
 	limits := fs.String("limits", "", `service protection limits, e.g. "requests=200,window=10s,time=40s,concurrent=16,dop=8", or "off" (default: 6000 requests and 1200s per 300s, 52 concurrent)`)
 	faults := fs.String("faults", "", `faults to inject, e.g. "throttle:rate=5%,retry-after=2s;503:rate=2%;reset:rate=1%;record:table=contact,column=emailaddress1,value=bad@example.com"`)
@@ -87,6 +88,11 @@ Flags:
 		return err
 	}
 	defer srv.Close()
+	if *seed != "" {
+		if _, err := srv.SeedFile(ctx, *seed); err != nil {
+			return err
+		}
+	}
 	lines := srv.EnvLines()
 	if _, err := io.WriteString(stdout, lines); err != nil {
 		return fmt.Errorf("write export lines: %w", err)

@@ -149,17 +149,26 @@ func (s *Server) selectRecords(td *tableData, q *collectionQuery, after []any, l
 	t := td.t
 	var matches []*record
 	var keys [][]any
-	for _, r := range td.records {
+	visit := func(r *record) {
 		if q.filter != nil && !evalFilter(q.filter, s.recordGetter(t, r)) {
-			continue
+			return
 		}
 		count++
 		k := sortKey(t, q.orderBy, r)
 		if after != nil && compareKeys(q.orderBy, k, after) <= 0 {
-			continue
+			return
 		}
 		matches = append(matches, r)
 		keys = append(keys, k)
+	}
+	if cands, ok := td.candidates(q.filter); q.filter != nil && ok {
+		for _, r := range cands {
+			visit(r)
+		}
+	} else {
+		for _, r := range td.records {
+			visit(r)
+		}
 	}
 	if limit == 0 {
 		return nil, min(count, maxPageSize), len(matches) > 0

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -262,6 +263,21 @@ func appendValue(b []byte, c *Column, v any) []byte {
 // jsonValue returns the value as plain JSON-ready Go data (for inspection and persistence).
 func jsonValue(c *Column, v any) any {
 	b := appendValue(nil, c, v)
+	// Fast paths for the common shapes; a json.Decoder per value made reading a large table back take seconds.
+	switch {
+	case len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && !bytes.ContainsAny(b[1:len(b)-1], "\\\""):
+		return string(b[1 : len(b)-1])
+	case string(b) == "true":
+		return true
+	case string(b) == "false":
+		return false
+	case string(b) == "null":
+		return nil
+	case len(b) > 0 && (b[0] == '-' || b[0] >= '0' && b[0] <= '9'):
+		if _, err := strconv.ParseFloat(string(b), 64); err == nil {
+			return json.Number(b)
+		}
+	}
 	var out any
 	d := json.NewDecoder(strings.NewReader(string(b)))
 	d.UseNumber()

@@ -1,0 +1,195 @@
+package engine_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+
+	"github.com/sluicedata/sluice/engine"
+	"github.com/sluicedata/sluice/plugins/csv"
+	"github.com/sluicedata/sluice/sdk"
+)
+
+type plannerConfig struct {
+	Secret string `sluice:"secret,sensitive"`
+}
+
+// plannerSink plans rows by their id — even ids are created, odd ones
+// rejected — and must never be written to.
+type plannerSink struct {
+	cfg    plannerConfig
+	writes *atomic.Int64
+	tested *atomic.Int64
+}
+
+func (s *plannerSink) Open(context.Context, sdk.Host, *arrow.Schema) error { return nil }
+
+func (s *plannerSink) Write(_ context.Context, rec arrow.RecordBatch) (sdk.WriteResult, error) {
+	s.writes.Add(rec.NumRows())
+	return sdk.WriteResult{}, nil
+}
+
+func (s *plannerSink) Close(context.Context) error { return nil }
+
+func (s *plannerSink) Plan(_ context.Context, rec arrow.RecordBatch) ([]sdk.RowPlan, error) {
+	ids := rec.Column(0).(*array.Int64)
+	out := make([]sdk.RowPlan, rec.NumRows())
+	for i := range out {
+		id := ids.Value(i)
+		out[i] = sdk.RowPlan{Row: i, Action: sdk.PlanCreate, Label: fmt.Sprintf("id %d (%s)", id, s.cfg.Secret),
+			Changes: []sdk.FieldChange{{Field: "secret", After: s.cfg.Secret}}}
+		if id%2 == 1 {
+			out[i] = sdk.RowPlan{Row: i, Action: sdk.PlanReject, Code: "test.odd", Reason: "odd id"}
+		}
+	}
+	return out, nil
+}
+
+func (s *plannerSink) TestMapping(_ context.Context, row arrow.RecordBatch) (sdk.MappingTest, error) {
+	s.tested.Add(row.NumRows())
+	id := row.Column(0).(*array.Int64).Value(0)
+	return sdk.MappingTest{Table: "t", Record: fmt.Sprint(id), Removed: true, Cleanup: "deleted",
+		Fields: []sdk.FieldRoundTrip{{Field: "id", Sent: id, Stored: id, OK: true, Note: s.cfg.Secret}}}, nil
+}
+
+func plannerPlugin(writes, tested *atomic.Int64) sdk.Plugin {
+	return sdk.SinkPlugin(sdk.Info{Name: "planned", Version: "1.0.0", Summary: "test", Writes: sdk.WritePolicy{Rows: 3, InFlight: 2}},
+		func(c plannerConfig) (sdk.Sink, error) {
+			return &plannerSink{cfg: c, writes: writes, tested: tested}, nil
+		})
+}
+
+const planPipeline = `
+variable "secret" {
+  default   = "s3cr3t-value"
+  sensitive = true
+}
+source "memory" "in" { table = "in" }
+sink "planned" "crm" {
+  input   = source.in
+  secret  = var.secret
+  rejects = sink.rejects
+}
+sink "memory" "copy" {
+  input = source.in
+  table = "copy"
+}
+sink "csv" "file" {
+  input = source.in
+  path  = "OUT"
+}
+sink "memory" "rejects" { table = "rejects" }
+`
+
+// TestPlanWritesNothing: a plan asks the planner sink about every row,
+// numbered across batches, writes to no sink — a file sink is aborted, so
+// no file appears — redacts secrets, and accounts for the rows as a run
+// would.
+func TestPlanWritesNothing(t *testing.T) {
+	var writes, tested atomic.Int64
+	h := newHarness(t, plannerPlugin(&writes, &tested), csv.Sink)
+	var rows []customer
+	for i := range 10 {
+		rows = append(rows, customer{id: int64(i), active: true})
+	}
+	h.put("in", customers(h.mem, rows, 4, 6))
+	out := filepath.Join(t.TempDir(), "out.csv")
+	p, err := h.eng.Parse(map[string][]byte{"p.hcl": []byte(strings.Replace(planPipeline, "OUT", out, 1))}, engine.Inputs{LookupEnv: func(string) (string, bool) { return "", false }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var planned []engine.PlannedRow
+	sum, err := p.Plan(context.Background(), engine.PlanOptions{Row: func(r engine.PlannedRow) {
+		mu.Lock()
+		planned = append(planned, r)
+		mu.Unlock()
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if writes.Load() != 0 {
+		t.Errorf("the planner sink was written %d rows", writes.Load())
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("the csv sink wrote its file: %v", err)
+	}
+	if _, batches, _ := h.store.Batches("copy"); len(batches) > 0 {
+		t.Errorf("the memory sink was written %d batches", len(batches))
+		for _, b := range batches {
+			b.Release()
+		}
+	}
+	want := map[string]map[sdk.PlanAction]int{
+		"sink.crm":     {sdk.PlanCreate: 5, sdk.PlanReject: 5},
+		"sink.copy":    {sdk.PlanWrite: 10},
+		"sink.file":    {sdk.PlanWrite: 10},
+		"sink.rejects": {sdk.PlanWrite: 5},
+	}
+	if fmt.Sprint(sum.Totals) != fmt.Sprint(want) {
+		t.Errorf("totals %v, want %v", sum.Totals, want)
+	}
+	var crm []engine.PlannedRow
+	for _, r := range planned {
+		if r.Sink == "sink.crm" {
+			crm = append(crm, r)
+		}
+		if strings.Contains(fmt.Sprint(r.Plan), "s3cr3t") {
+			t.Errorf("a planned row shows the secret: %+v", r.Plan)
+		}
+	}
+	slices.SortFunc(crm, func(a, b engine.PlannedRow) int { return int(a.Row - b.Row) })
+	for i, r := range crm {
+		if r.Row != int64(i) || !strings.HasPrefix(r.Plan.Label+r.Plan.Reason, fmt.Sprintf("id %d", i)) && r.Plan.Action == sdk.PlanCreate {
+			t.Errorf("row %d: %+v", i, r)
+		}
+	}
+	if n := mustNode(t, sum.Stats, "sink.crm"); n.Created != 5 || n.Rejected != 5 {
+		t.Errorf("sink.crm: %+v", n)
+	}
+}
+
+// TestMappingTestStopsAtTheFirstRow: test-mapping gives the sink one row,
+// the first, and writes nothing anywhere.
+func TestMappingTestStopsAtTheFirstRow(t *testing.T) {
+	var writes, tested atomic.Int64
+	h := newHarness(t, plannerPlugin(&writes, &tested), csv.Sink)
+	var rows []customer
+	for i := range 100 {
+		rows = append(rows, customer{id: int64(i + 7), active: true})
+	}
+	h.put("in", customers(h.mem, rows, 50, 50))
+	out := filepath.Join(t.TempDir(), "out.csv")
+	p, err := h.eng.Parse(map[string][]byte{"p.hcl": []byte(strings.Replace(planPipeline, "OUT", out, 1))}, engine.Inputs{LookupEnv: func(string) (string, bool) { return "", false }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := p.TestMapping(context.Background(), engine.TestMappingOptions{Sink: "crm"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Sink != "sink.crm" || rep.Record != "7" || !rep.Removed || tested.Load() != 1 {
+		t.Errorf("report %+v, %d rows tested", rep, tested.Load())
+	}
+	if strings.Contains(fmt.Sprint(rep), "s3cr3t") {
+		t.Errorf("the report shows the secret: %+v", rep)
+	}
+	if writes.Load() != 0 {
+		t.Errorf("%d rows written", writes.Load())
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("the csv sink wrote its file: %v", err)
+	}
+	if _, err := p.TestMapping(context.Background(), engine.TestMappingOptions{Sink: "copy"}); err == nil || !strings.Contains(err.Error(), "sink.crm") {
+		t.Errorf("testing a sink that cannot: %v", err)
+	}
+}
