@@ -2,6 +2,7 @@ package runtime_test
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -215,7 +216,23 @@ sink "memory" "rejects" { table = "rejects" }
 	}
 	builtPipes()
 	pipeSink, pipeGet := sinkPlugin(t)
-	got := runPipeline(t, context.Background(), chain("pipe"), pipeSink, runtime.Options{OnCheckpoint: func(string, sdk.Checkpoint) {}})
+	// Every checkpoint comes after the sink wrote every row of the batches
+	// it covers: the rows the synchronous run wrote from ids below it.
+	var early []string
+	onCheckpoint := func(_ string, cp sdk.Checkpoint) {
+		below := int64(binary.BigEndian.Uint64(cp)) * 10
+		s := pipeGet()
+		s.mu.Lock()
+		written := slices.Clone(s.ids)
+		s.mu.Unlock()
+		for _, id := range syncGet().ids {
+			if id < below && !slices.Contains(written, id) {
+				early = append(early, fmt.Sprintf("checkpoint %d before row %d was written", below/10, id))
+				return
+			}
+		}
+	}
+	got := runPipeline(t, context.Background(), chain("pipe"), pipeSink, runtime.Options{OnCheckpoint: onCheckpoint})
 	if got.err != nil {
 		t.Fatal(got.err)
 	}
@@ -237,6 +254,9 @@ sink "memory" "rejects" { table = "rejects" }
 		if w.In != g.In || w.Out != g.Out || w.Filtered != g.Filtered || w.Rejected != g.Rejected || w.Batches != g.Batches || !g.Balanced() {
 			t.Errorf("%s: pipelined %+v, synchronous %+v", addr, g, w)
 		}
+	}
+	for _, e := range early {
+		t.Error(e)
 	}
 	if !slices.IsSorted(got.checkpoints) || got.checkpoints[len(got.checkpoints)-1] != 12 {
 		t.Errorf("checkpoints %v, want ascending to 12", got.checkpoints)
