@@ -166,10 +166,14 @@ func each(e *Env, tr sdk.Transform, inputs []arrow.RecordBatch, take func(i int,
 		}
 		res, err := p.Next(e.Ctx)
 		if err != nil {
+			// The calls after it are owed their Next, and take, which
+			// fails the test, sees no more.
 			for j := i + 1; j < submitted; j++ {
 				r, _ := p.Next(e.Ctx)
 				release(r)
 			}
+			take(i, inputs[i], befores[i], res, err)
+			return
 		}
 		take(i, inputs[i], befores[i], res, err)
 	}
