@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# interleave.sh RUNS ROWS name=pipeline.hcl ... -- sluice-run-args...
+# interleave.sh RUNS ROWS name=pipeline.hcl[@sluice-binary] ... -- sluice-run-args...
 #
 # Times whole `sluice run` processes like cmd/pipelinebench, but in rounds:
 # each round runs every pipeline once, so that a noisy machine (2 shared
@@ -10,7 +10,9 @@
 # spells that last a round. Also the median CPU time (user + system) of
 # each run, the sluice process and its plugin processes together, which a
 # busy machine disturbs far less than wall time. Used by `make bench` for W1
-# in and out of process. Needs bin/sluice.
+# in and out of process. Each pipeline runs with bin/sluice, or with the
+# binary after its @, to compare builds (an older commit's, say) in the same
+# rounds.
 set -euo pipefail
 runs=$1 rows=$2
 shift 2
@@ -26,7 +28,9 @@ for ((r = 1; r <= runs; r++)); do
 		# bash's time counts the CPU of every process waited for:
 		# pipelinebench, sluice and the plugins sluice started.
 		TIMEFORMAT='%U %S'
-		{ time "$bench/pipelinebench" --sluice bin/sluice --rows "$rows" --runs 1 "$p" -- "$@" >"$bench/out"; } 2>"$bench/time"
+		spec=${p%%@*} sluice=bin/sluice
+		if [ "$spec" != "$p" ]; then sluice=${p#*@}; fi
+		{ time "$bench/pipelinebench" --sluice "$sluice" --rows "$rows" --runs 1 "$spec" -- "$@" >"$bench/out"; } 2>"$bench/time"
 		wall=$(awk 'NR == 2 { print $2 }' "$bench/out")
 		cpu=$(tail -1 "$bench/time" | awk '{ printf "%.2f", $1 + $2 }')
 		echo "$wall $cpu" >>"$bench/${p%%=*}"
