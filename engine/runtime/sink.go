@@ -15,12 +15,6 @@ import (
 )
 
 func (n *node) runSink(r *run) {
-	if n.Config.Sync != nil {
-		var err error
-		if n.sync, err = newSyncer(r.runCtx, r, n); err != nil {
-			r.fail(fmt.Errorf("%s: reading the sync snapshot: %w", n.Address(), err))
-		}
-	}
 	writes := make(chan *envelope, n.Writes.InFlight)
 	var wg sync.WaitGroup
 	for range n.Writes.InFlight {
@@ -40,7 +34,7 @@ func (n *node) runSink(r *run) {
 	close(writes)
 	wg.Wait()
 	ctx := context.WithoutCancel(r.runCtx)
-	if n.sync != nil && r.err() == nil {
+	if n.sync != nil {
 		n.finishSync(ctx, r)
 	}
 	if a, ok := n.Sink.(sdk.Aborter); ok && r.err() != nil {
@@ -54,15 +48,17 @@ func (n *node) runSink(r *run) {
 	}
 }
 
-// finishSync saves the rows a sync sink confirmed and, when this run read
-// its whole input, acts on the rows that left it.
+// finishSync saves the rows a sync sink confirmed — after a failure or an
+// interruption too: they were written — and, when this run read its whole
+// input and wrote it, acts on the rows that left it.
 func (n *node) finishSync(ctx context.Context, r *run) {
-	if err := n.sync.save(ctx); err != nil {
+	complete := r.err() == nil && r.readCtx.Err() == nil
+	if err := n.sync.save(ctx, complete); err != nil {
 		r.fail(fmt.Errorf("%s: saving the sync snapshot: %w", n.Address(), err))
 		return
 	}
-	if r.readCtx.Err() != nil {
-		return // interrupted: the input is not complete, so nothing has left it
+	if !complete {
+		return // the input is not complete, so nothing has left it
 	}
 	if err := n.sync.leave(r.runCtx, r); err != nil {
 		r.fail(fmt.Errorf("%s: %w", n.Address(), err))
