@@ -29,6 +29,8 @@ type Sink struct {
 
 	mapping    *mapping
 	evaluators *evaluatorPool
+	// w writes with the sink's operation.
+	w *writer
 	in         *arrow.Schema
 
 	// Set by an online Open.
@@ -55,7 +57,9 @@ func newSink(cfg Config) (*Sink, error) {
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	return &Sink{cfg: cfg, ep: ep, specs: specs, warnings: diags, logger: slog.New(slog.DiscardHandler)}, nil
+	s := &Sink{cfg: cfg, ep: ep, specs: specs, warnings: diags, logger: slog.New(slog.DiscardHandler)}
+	s.w = &writer{Sink: s, op: cfg.Operation, onMissing: cfg.OnMissing}
+	return s, nil
 }
 
 // Open compiles the mapping against the input schema and, online, connects:
@@ -99,8 +103,8 @@ func (s *Sink) Open(ctx context.Context, host sdk.Host, in *arrow.Schema) error 
 	s.idPrefix = append(appendJSONString(nil, s.table.PrimaryID), ':')
 	ceiling := s.ceiling(conn.dopHint)
 	path := "$batch"
-	if s.useBulk() {
-		path = s.bulkMessage()
+	if s.w.useBulk() {
+		path = s.w.bulkMessage()
 	}
 	s.logger.Info("connected to Dataverse", "environment", s.ep.base, "table", s.table.LogicalName,
 		"entity_set", s.table.EntitySetName, "operation", s.cfg.Operation, "path", path, "dop_hint", conn.dopHint, "concurrency", ceiling)
@@ -272,7 +276,7 @@ func (s *Sink) choosePath() sdk.Diagnostics {
 	switch s.cfg.WritePath {
 	case pathBulk:
 		if !supported {
-			return sdk.Errorf(sdk.Path{"write_path"}, "table %s does not support %s; use write_path = \"auto\" or \"batch\"", t.LogicalName, s.bulkMessage())
+			return sdk.Errorf(sdk.Path{"write_path"}, "table %s does not support %s; use write_path = \"auto\" or \"batch\"", t.LogicalName, s.w.bulkMessage())
 		}
 		s.bulk.Store(true)
 	case pathAuto:
@@ -303,7 +307,7 @@ func (s *Sink) Write(ctx context.Context, rec arrow.RecordBatch) (sdk.WriteResul
 			return sdk.WriteResult{}, err
 		}
 	}
-	if err := s.writeItems(ctx, items, out); err != nil {
+	if err := s.w.writeItems(ctx, items, out); err != nil {
 		return sdk.WriteResult{}, err
 	}
 	res := out.res
