@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sluicedata/sluice/sdk"
 )
@@ -30,8 +31,8 @@ type Sink struct {
 	mapping    *mapping
 	evaluators *evaluatorPool
 	// w writes with the sink's operation.
-	w *writer
-	in         *arrow.Schema
+	w  *writer
+	in *arrow.Schema
 
 	// Set by an online Open.
 	httpClient *http.Client
@@ -49,6 +50,18 @@ type Sink struct {
 
 	rowsIn    atomic.Int64
 	closeOnce sync.Once
+
+	// Leave actions (leave.go): what this run's rows addressed, and what
+	// deactivate and clear send, worked out at the first Leave.
+	mem            memory.Allocator
+	addressed      keySet
+	leaveOnce      sync.Once
+	deactivateBody []byte
+	deactivateErr  error
+	clearBody      []byte
+	clearsLookup   bool
+	clearKept      []string
+	warnedClear    atomic.Bool
 }
 
 // newSink checks the configuration; it does no I/O.
@@ -67,6 +80,7 @@ func newSink(cfg Config) (*Sink, error) {
 // table's definition and checks the mapping against it.
 func (s *Sink) Open(ctx context.Context, host sdk.Host, in *arrow.Schema) error {
 	s.logger = host.Logger()
+	s.mem = host.Allocator()
 	s.in = in
 	m, diags := compile(s.cfg.Operation, s.cfg.Key, s.specs, in)
 	diags = append(slices.Clone(s.warnings), diags...)
@@ -294,6 +308,9 @@ func (s *Sink) Write(ctx context.Context, rec arrow.RecordBatch) (sdk.WriteResul
 	s.rowsIn.Add(rec.NumRows())
 	out := &outcome{}
 	items := s.prepare(rec, out)
+	if s.cfg.Operation != opCreate {
+		s.addressed.add(items)
+	}
 	items = s.limit(items, out)
 	items = s.collapse(items, out)
 	if len(s.mapping.key.parts) > 0 && len(items) > 0 {
