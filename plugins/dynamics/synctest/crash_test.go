@@ -1,0 +1,191 @@
+package synctest_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The crash test kills `sluice run` with SIGKILL at random points of a
+// 100,000-row change-only sync into an emulator that lives in its own
+// process, runs it again to completion each time, and checks that the
+// emulator ends exactly as after the same syncs run without interruption:
+// every record's values equal, none missing, none duplicated; that the
+// snapshot holds one row per record; and that a further run sends nothing.
+//
+// Two syncs run that way: the first, into an empty table, creates 100,000
+// contacts; the second changes 10% of the rows, drops 3% (on_leave =
+// "delete") and adds 2%. Each is killed twice, at a point drawn from a
+// seeded source (the seed is printed; SLUICE_CRASH_SEED repeats a run):
+// after a random share of the writes still to do, so kills land while
+// batches are in flight, snapshots and checkpoints being saved, and rows
+// that left being deleted. The emulator charges a simulated cost per
+// record so that a sync lasts a few seconds.
+func TestSyncSurvivesSIGKILL(t *testing.T) {
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("SLUICE_CRASH_SEED"); s != "" {
+		var err error
+		if seed, err = strconv.ParseUint(s, 10, 64); err != nil {
+			t.Fatalf("SLUICE_CRASH_SEED: %v", err)
+		}
+	}
+	t.Logf("seed %d (SLUICE_CRASH_SEED=%d repeats these kill points)", seed, seed)
+	rng := rand.New(rand.NewPCG(seed, 0x5eed))
+
+	const n = 100_000
+	first := people(n)
+	second := slices.Clone(first)
+	for i := 0; i < n; i += 10 {
+		second[i].title = "Manager"
+	}
+	second = slices.DeleteFunc(second, func(p person) bool {
+		var i int
+		fmt.Sscanf(p.email, "Person%d@", &i)
+		return i%100 >= 97
+	})
+	for i := n; i < n+n/50; i++ {
+		second = append(second, person{email: fmt.Sprintf("Person%d@Example.com", i), first: "New", last: fmt.Sprintf("Last%d", i), title: "Intern", city: "Rome", company: "A1"})
+	}
+	sync := syncOptions{onLeave: "delete", syncExtra: "max_leave_percent = 5"}
+	emu := startEmulatorProcess(t)
+
+	// The reference: both syncs, uninterrupted, at full speed.
+	start := time.Now()
+	ref := newCLIPipeline(t, emu.env, sync)
+	for _, rows := range [][]person{first, second} {
+		writeCSV(t, ref.segment, rows)
+		if code, _, errOut := runSluice(t, ref.env, "run", "--quiet", ref.path); code != 0 {
+			t.Fatalf("reference run: exit %d\n%s", code, errOut)
+		}
+	}
+	want := byAccountNumber(emu.contacts(t), emu.accounts(t))
+	if len(want) != n-n*3/100+n/50 {
+		t.Fatalf("the reference ends with %d contacts, want %d", len(want), n-n*3/100+n/50)
+	}
+	t.Logf("reference: %s", time.Since(start).Round(time.Millisecond))
+
+	// The same syncs, killed.
+	emu.reset(t)
+	emu.inspect(t, "PUT", "cost", "request=1ms,record=10us", nil)
+	p := newCLIPipeline(t, emu.env, sync)
+	expected := []int{n, n/10*97/100 + n/50 + n*3/100} // writes each sync makes
+	for phase, rows := range [][]person{first, second} {
+		writeCSV(t, p.segment, rows)
+		written := 0
+		for kill := range 2 {
+			remaining := max(expected[phase]-written, 100)
+			at := int(float64(remaining) * (0.05 + 0.55*rng.Float64()))
+			start := time.Now()
+			got, killed := runUntilWrites(t, emu, p, at)
+			written += got
+			t.Logf("sync %d, kill %d: after %d of ~%d writes still to do; %d written, killed: %v, after %s",
+				phase+1, kill+1, at, remaining, got, killed, time.Since(start).Round(time.Millisecond))
+		}
+		start := time.Now()
+		code, _, errOut := runSluice(t, p.env, "run", "--quiet", p.path)
+		if code != 0 {
+			t.Fatalf("sync %d, run to completion: exit %d\n%s", phase+1, code, errOut)
+		}
+		t.Logf("sync %d completed in %s", phase+1, time.Since(start).Round(time.Millisecond))
+	}
+	emu.inspect(t, "DELETE", "cost", "", nil)
+
+	got := byAccountNumber(emu.contacts(t), emu.accounts(t))
+	compareContacts(t, got, want)
+	if sum := p.stateSummary(t); sum.Snapshots["sink.contacts"] != len(got) {
+		t.Errorf("the snapshot holds %d rows for %d contacts", sum.Snapshots["sink.contacts"], len(got))
+	}
+	seq := emu.lastSeq(t)
+	if code, _, errOut := runSluice(t, p.env, "run", "--quiet", p.path); code != 0 {
+		t.Fatalf("a further run: exit %d\n%s", code, errOut)
+	}
+	if tr := logTraffic(emu.log(t, seq)); tr.writeRequests != 0 {
+		t.Errorf("a further run sent %d write requests (%v), want none", tr.writeRequests, tr.byOperation)
+	}
+}
+
+// runUntilWrites starts `sluice run` and kills it with SIGKILL once the
+// emulator has written `at` records since it started. It returns the
+// records written and whether the kill came before the run ended.
+func runUntilWrites(t *testing.T, emu *emulatorProcess, p *cliPipeline, at int) (int, bool) {
+	t.Helper()
+	seq := emu.lastSeq(t)
+	cmd := sluiceCmd(t, p.env, "run", "--quiet", p.path)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	written := 0
+	for {
+		select {
+		case err := <-exited:
+			written += logTraffic(emu.log(t, seq)).records
+			if err != nil {
+				t.Fatalf("sluice run ended on its own with %v before the kill", err)
+			}
+			return written, false
+		case <-time.After(5 * time.Millisecond):
+		}
+		entries := emu.log(t, seq)
+		if len(entries) > 0 {
+			seq = entries[len(entries)-1].Seq
+		}
+		written += logTraffic(entries).records
+		if written >= at {
+			cmd.Process.Signal(syscall.SIGKILL)
+			<-exited
+			return written + logTraffic(emu.log(t, seq)).records, true
+		}
+	}
+}
+
+// byAccountNumber replaces the account ids of lookups by the accounts'
+// numbers: the accounts of two emulator lives have different ids.
+func byAccountNumber(contacts map[string]map[string]any, accounts map[string]string) map[string]map[string]any {
+	for _, c := range contacts {
+		if id, ok := c["_parentcustomerid_value"].(string); ok {
+			c["_parentcustomerid_value"] = "account " + accounts[id]
+		}
+	}
+	return contacts
+}
+
+// compareContacts checks that got holds exactly the contacts of want, with
+// the same values in every column the sync writes or changes.
+func compareContacts(t *testing.T, got, want map[string]map[string]any) {
+	t.Helper()
+	columns := []string{"firstname", "lastname", "jobtitle", "address1_city", "_parentcustomerid_value", "statecode", "statuscode"}
+	missing, extra, differ := 0, 0, 0
+	for email, w := range want {
+		g, ok := got[email]
+		if !ok {
+			if missing++; missing <= 5 {
+				t.Errorf("missing contact %s", email)
+			}
+			continue
+		}
+		for _, c := range columns {
+			if fmt.Sprint(g[c]) != fmt.Sprint(w[c]) {
+				if differ++; differ <= 5 {
+					t.Errorf("contact %s: %s is %v, want %v", email, c, g[c], w[c])
+				}
+			}
+		}
+	}
+	for email := range got {
+		if _, ok := want[email]; !ok {
+			if extra++; extra <= 5 {
+				t.Errorf("extra contact %s", email)
+			}
+		}
+	}
+	if missing+extra+differ > 0 {
+		t.Errorf("%d contacts missing, %d extra, %d values differ, of %d", missing, extra, differ, len(want))
+	}
+}
