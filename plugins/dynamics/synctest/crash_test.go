@@ -22,10 +22,13 @@ import (
 // contacts; the second changes 10% of the rows, drops 3% (on_leave =
 // "delete") and adds 2%. Each is killed twice, at a point drawn from a
 // seeded source (the seed is printed; SLUICE_CRASH_SEED repeats a run):
-// after a random share of the writes still to do, so kills land while
-// batches are in flight, snapshots and checkpoints being saved, and rows
-// that left being deleted. The emulator charges a simulated cost per
-// record so that a sync lasts a few seconds.
+// after a random share of the writes still to do, and once the run has
+// saved state, so kills land while batches are in flight, snapshots and
+// checkpoints are being saved, and rows that left are being deleted — and a
+// rerun could resume after a checkpoint. After each sync, the snapshot must
+// hold one row per record and a further run must send nothing. The
+// emulator charges a simulated cost per record so that each sync lasts a
+// few seconds.
 func TestSyncSurvivesSIGKILL(t *testing.T) {
 	seed := uint64(time.Now().UnixNano())
 	if s := os.Getenv("SLUICE_CRASH_SEED"); s != "" {
@@ -69,17 +72,19 @@ func TestSyncSurvivesSIGKILL(t *testing.T) {
 	}
 	t.Logf("reference: %s", time.Since(start).Round(time.Millisecond))
 
-	// The same syncs, killed.
+	// The same syncs, killed. The simulated cost stretches the small second
+	// sync over a few seconds too.
 	emu.reset(t)
-	emu.inspect(t, "PUT", "cost", "request=1ms,record=10us", nil)
 	p := newCLIPipeline(t, emu.env, sync)
 	expected := []int{n, n/10*97/100 + n/50 + n*3/100} // writes each sync makes
+	costs := []string{"request=1ms,record=10us", "request=5ms,record=400us"}
 	for phase, rows := range [][]person{first, second} {
+		emu.inspect(t, "PUT", "cost", costs[phase], nil)
 		writeCSV(t, p.segment, rows)
 		written := 0
 		for kill := range 2 {
 			remaining := max(expected[phase]-written, 100)
-			at := int(float64(remaining) * (0.05 + 0.55*rng.Float64()))
+			at := int(float64(remaining) * (0.1 + 0.6*rng.Float64()))
 			start := time.Now()
 			got, killed := runUntilWrites(t, emu, p, at)
 			written += got
@@ -92,26 +97,38 @@ func TestSyncSurvivesSIGKILL(t *testing.T) {
 			t.Fatalf("sync %d, run to completion: exit %d\n%s", phase+1, code, errOut)
 		}
 		t.Logf("sync %d completed in %s", phase+1, time.Since(start).Round(time.Millisecond))
+		emu.inspect(t, "DELETE", "cost", "", nil)
+		checkConsistent(t, emu, p, fmt.Sprintf("after sync %d", phase+1))
 	}
-	emu.inspect(t, "DELETE", "cost", "", nil)
+	compareContacts(t, byAccountNumber(emu.contacts(t), emu.accounts(t)), want)
+}
 
-	got := byAccountNumber(emu.contacts(t), emu.accounts(t))
-	compareContacts(t, got, want)
-	if sum := p.stateSummary(t); sum.Snapshots["sink.contacts"] != len(got) {
-		t.Errorf("the snapshot holds %d rows for %d contacts", sum.Snapshots["sink.contacts"], len(got))
+// checkConsistent checks that the snapshot has one row per contact, and
+// that a further run sends nothing.
+func checkConsistent(t *testing.T, emu *emulatorProcess, p *cliPipeline, when string) {
+	t.Helper()
+	contacts := len(emu.contacts(t))
+	if sum := p.stateSummary(t); sum.Snapshots["sink.contacts"] != contacts {
+		t.Errorf("%s: the snapshot holds %d rows for %d contacts", when, sum.Snapshots["sink.contacts"], contacts)
 	}
 	seq := emu.lastSeq(t)
 	if code, _, errOut := runSluice(t, p.env, "run", "--quiet", p.path); code != 0 {
-		t.Fatalf("a further run: exit %d\n%s", code, errOut)
+		t.Fatalf("%s, a further run: exit %d\n%s", when, code, errOut)
 	}
 	if tr := logTraffic(emu.log(t, seq)); tr.writeRequests != 0 {
-		t.Errorf("a further run sent %d write requests (%v), want none", tr.writeRequests, tr.byOperation)
+		t.Errorf("%s: a further run sent %d write requests (%v), want none", when, tr.writeRequests, tr.byOperation)
 	}
 }
 
+// minRunTime is how long a run goes at least before it is killed: the
+// state store saves checkpoints and snapshots every second.
+const minRunTime = 1200 * time.Millisecond
+
 // runUntilWrites starts `sluice run` and kills it with SIGKILL once the
-// emulator has written `at` records since it started. It returns the
-// records written and whether the kill came before the run ended.
+// emulator has written `at` records since it started, and not before
+// minRunTime: by then the run has saved a checkpoint, which a rerun could
+// resume from. It returns the records written and whether the kill came
+// before the run ended.
 func runUntilWrites(t *testing.T, emu *emulatorProcess, p *cliPipeline, at int) (int, bool) {
 	t.Helper()
 	seq := emu.lastSeq(t)
@@ -119,6 +136,7 @@ func runUntilWrites(t *testing.T, emu *emulatorProcess, p *cliPipeline, at int) 
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	started := time.Now()
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
 	written := 0
@@ -127,7 +145,7 @@ func runUntilWrites(t *testing.T, emu *emulatorProcess, p *cliPipeline, at int) 
 		case err := <-exited:
 			written += logTraffic(emu.log(t, seq)).records
 			if err != nil {
-				t.Fatalf("sluice run ended on its own with %v before the kill", err)
+				t.Fatalf("sluice run failed before the kill: %v", err)
 			}
 			return written, false
 		case <-time.After(5 * time.Millisecond):
@@ -137,7 +155,7 @@ func runUntilWrites(t *testing.T, emu *emulatorProcess, p *cliPipeline, at int) 
 			seq = entries[len(entries)-1].Seq
 		}
 		written += logTraffic(entries).records
-		if written >= at {
+		if written >= at && time.Since(started) >= minRunTime {
 			cmd.Process.Signal(syscall.SIGKILL)
 			<-exited
 			return written + logTraffic(emu.log(t, seq)).records, true
