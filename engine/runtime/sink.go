@@ -72,6 +72,7 @@ func (n *node) rebatch(r *run, out chan<- *envelope) {
 	var (
 		pieces  []arrow.RecordBatch
 		tickets []*ticket
+		entries []state.Entry
 		rows    int
 		bytes   int64
 	)
@@ -83,8 +84,8 @@ func (n *node) rebatch(r *run, out chan<- *envelope) {
 		for _, p := range pieces {
 			p.Release()
 		}
-		env := &envelope{rec: rec, tickets: tickets}
-		pieces, tickets, rows, bytes = nil, nil, 0, 0
+		env := &envelope{rec: rec, tickets: tickets, entries: entries}
+		pieces, tickets, entries, rows, bytes = nil, nil, nil, 0, 0
 		if err != nil {
 			r.fail(fmt.Errorf("%s: joining batches: %w", n.Address(), err))
 			env.release()
@@ -104,6 +105,14 @@ func (n *node) rebatch(r *run, out chan<- *envelope) {
 		total := env.rows()
 		n.counters.in.Add(int64(total))
 		n.counters.batches.Add(1)
+		if n.sync != nil {
+			// Only new and changed rows go on, gathered into full batches:
+			// a sync that changes 1% of the rows sends 1% of the requests.
+			if env = n.changedRows(r, env); env == nil {
+				continue
+			}
+			total = env.rows()
+		}
 		if maxRows == 0 && maxBytes == 0 {
 			// The sink takes batches of any size.
 			select {
@@ -127,6 +136,9 @@ func (n *node) rebatch(r *run, out chan<- *envelope) {
 				piece = env.rec.NewSlice(int64(off), int64(off+take))
 			}
 			pieces = append(pieces, piece)
+			if env.entries != nil {
+				entries = append(entries, env.entries[off:off+take]...)
+			}
 			for _, t := range env.tickets {
 				t.retain()
 			}
@@ -150,26 +162,32 @@ func (n *node) rebatch(r *run, out chan<- *envelope) {
 	}
 }
 
-// write writes one batch — for a sync sink, only its new and changed rows
-// — and accounts for every row.
-func (n *node) write(r *run, env *envelope) {
-	defer env.release()
-	if n.sync == nil {
-		n.writeRows(r, env, env.rec, nil)
-		return
-	}
+// changedRows keeps the rows of env that are new or changed since the last
+// run, with their snapshot entries, and counts the others as unchanged. It
+// returns nil, having released env, when no row changed.
+func (n *node) changedRows(r *run, env *envelope) *envelope {
 	changed, entries, unchanged, err := n.sync.filter(r, env.rec)
 	if err != nil {
 		r.fail(fmt.Errorf("%s: comparing rows with the sync snapshot: %w", n.Address(), err))
-		return
+		env.release()
+		return nil
 	}
 	n.counters.out.Add(int64(unchanged))
 	n.counters.unchanged.Add(int64(unchanged))
 	if changed == nil {
-		return
+		env.release()
+		return nil
 	}
-	defer changed.Release()
-	n.writeRows(r, env, changed, entries)
+	env.rec.Release()
+	env.rec, env.entries = changed, entries
+	return env
+}
+
+// write writes one batch — for a sync sink, rows that are new or changed —
+// and accounts for every row.
+func (n *node) write(r *run, env *envelope) {
+	defer env.release()
+	n.writeRows(r, env, env.rec, env.entries)
 }
 
 // writeRows writes rec, writing rows again while the sink reports them as

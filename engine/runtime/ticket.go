@@ -6,6 +6,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
+	"github.com/sluicedata/sluice/engine/state"
 	"github.com/sluicedata/sluice/sdk"
 )
 
@@ -85,6 +86,8 @@ func (tr *tracker) pending() int64 {
 type envelope struct {
 	rec     arrow.RecordBatch
 	tickets []*ticket
+	// entries are, at a sync sink, the snapshot entries of rec's rows.
+	entries []state.Entry
 }
 
 // derive returns a new envelope for rec, a batch derived from the rows of
