@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/sluicedata/sluice/plugins/dynamics/emulator"
 )
 
 // The crash test kills `sluice run` with SIGKILL at random points of a
@@ -54,7 +56,7 @@ func TestSyncSurvivesSIGKILL(t *testing.T) {
 	for i := n; i < n+n/50; i++ {
 		second = append(second, person{email: fmt.Sprintf("Person%d@Example.com", i), first: "New", last: fmt.Sprintf("Last%d", i), title: "Intern", city: "Rome", company: "A1"})
 	}
-	sync := syncOptions{onLeave: "delete", syncExtra: "max_leave_percent = 5"}
+	sync := syncOptions{onLeave: "delete", syncExtra: "max_leave_percent = 5", noRejects: true}
 	emu := startEmulatorProcess(t)
 
 	// The reference: both syncs, uninterrupted, at full speed.
@@ -72,31 +74,41 @@ func TestSyncSurvivesSIGKILL(t *testing.T) {
 	}
 	t.Logf("reference: %s", time.Since(start).Round(time.Millisecond))
 
-	// The same syncs, killed. The simulated cost stretches the small second
-	// sync over a few seconds too.
+	// The same syncs, killed. The simulated cost stretches each over a few
+	// seconds (a core's worth of emulator writes 100,000 contacts in one),
+	// so that kills land after saves too.
 	emu.reset(t)
 	p := newCLIPipeline(t, emu.env, sync)
 	expected := []int{n, n/10*97/100 + n/50 + n*3/100} // writes each sync makes
-	costs := []string{"request=1ms,record=10us", "request=5ms,record=400us"}
+	costs := []string{"request=1ms,record=150us", "request=5ms,record=600us"}
 	for phase, rows := range [][]person{first, second} {
 		emu.inspect(t, "PUT", "cost", costs[phase], nil)
 		writeCSV(t, p.segment, rows)
-		written := 0
+		written, redo := 0, 0
 		for kill := range 2 {
 			remaining := max(expected[phase]-written, 100)
 			at := int(float64(remaining) * (0.1 + 0.6*rng.Float64()))
+			after := minRunTime + time.Duration(rng.Int64N(int64(1200*time.Millisecond)))
 			start := time.Now()
-			got, killed := runUntilWrites(t, emu, p, at)
-			written += got
-			t.Logf("sync %d, kill %d: after %d of ~%d writes still to do; %d written, killed: %v, after %s",
-				phase+1, kill+1, at, remaining, got, killed, time.Since(start).Round(time.Millisecond))
+			got, recent, killed := runUntilWrites(t, emu, p, at, after)
+			written, redo = written+got, redo+recent
+			t.Logf("sync %d, kill %d: after %d of ~%d writes still to do and %s; %d written (%d in the last %s), killed: %v, after %s",
+				phase+1, kill+1, at, remaining, after.Round(time.Millisecond), got, recent, unsavedWindow, killed, time.Since(start).Round(time.Millisecond))
 		}
-		start := time.Now()
+		start, seq := time.Now(), emu.lastSeq(t)
 		code, _, errOut := runSluice(t, p.env, "run", "--quiet", p.path)
 		if code != 0 {
 			t.Fatalf("sync %d, run to completion: exit %d\n%s", phase+1, code, errOut)
 		}
-		t.Logf("sync %d completed in %s", phase+1, time.Since(start).Round(time.Millisecond))
+		last := logTraffic(emu.log(t, seq)).records
+		written += last
+		t.Logf("sync %d completed in %s, writing %d records; %d in all, for %d", phase+1, time.Since(start).Round(time.Millisecond), last, written, expected[phase])
+		// What a killed run confirmed is saved every second: a rerun redoes
+		// at most what each killed run wrote in its last moments.
+		if limit := expected[phase] + redo; written > limit {
+			t.Errorf("sync %d wrote %d records over its runs, more than the %d it needs and the %d written in the last %s before the kills: the reruns redid saved work",
+				phase+1, written, expected[phase], redo, unsavedWindow)
+		}
 		emu.inspect(t, "DELETE", "cost", "", nil)
 		checkConsistent(t, emu, p, fmt.Sprintf("after sync %d", phase+1))
 	}
@@ -107,7 +119,7 @@ func TestSyncSurvivesSIGKILL(t *testing.T) {
 // that a further run sends nothing.
 func checkConsistent(t *testing.T, emu *emulatorProcess, p *cliPipeline, when string) {
 	t.Helper()
-	contacts := len(emu.contacts(t))
+	contacts := emu.count(t)
 	if sum := p.stateSummary(t); sum.Snapshots["sink.contacts"] != contacts {
 		t.Errorf("%s: the snapshot holds %d rows for %d contacts", when, sum.Snapshots["sink.contacts"], contacts)
 	}
@@ -122,24 +134,24 @@ func checkConsistent(t *testing.T, emu *emulatorProcess, p *cliPipeline, when st
 
 // minRunTime is how long a run goes at least before it is killed: the
 // state store saves checkpoints and snapshots every second.
-const minRunTime = 1200 * time.Millisecond
+const minRunTime = 1500 * time.Millisecond
 
 // runUntilWrites starts `sluice run` and kills it with SIGKILL once the
 // emulator has written `at` records since it started, and not before
-// minRunTime: by then the run has saved a checkpoint, which a rerun could
-// resume from. It returns the records written and whether the kill came
+// `after` (at least minRunTime): by then the run has saved state — a
+// checkpoint a rerun could resume from, a snapshot it must use. It returns the records written and whether the kill came
 // before the run ended.
-func runUntilWrites(t *testing.T, emu *emulatorProcess, p *cliPipeline, at int) (int, bool) {
+func runUntilWrites(t *testing.T, emu *emulatorProcess, p *cliPipeline, at int, after time.Duration) (written, recent int, killed bool) {
 	t.Helper()
 	seq := emu.lastSeq(t)
 	cmd := sluiceCmd(t, p.env, "run", "--quiet", p.path)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	first := seq
 	started := time.Now()
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	written := 0
 	for {
 		select {
 		case err := <-exited:
@@ -147,7 +159,7 @@ func runUntilWrites(t *testing.T, emu *emulatorProcess, p *cliPipeline, at int) 
 			if err != nil {
 				t.Fatalf("sluice run failed before the kill: %v", err)
 			}
-			return written, false
+			return written, 0, false
 		case <-time.After(5 * time.Millisecond):
 		}
 		entries := emu.log(t, seq)
@@ -155,13 +167,25 @@ func runUntilWrites(t *testing.T, emu *emulatorProcess, p *cliPipeline, at int) 
 			seq = entries[len(entries)-1].Seq
 		}
 		written += logTraffic(entries).records
-		if written >= at && time.Since(started) >= minRunTime {
+		if written >= at && time.Since(started) >= after {
 			cmd.Process.Signal(syscall.SIGKILL)
 			<-exited
-			return written + logTraffic(emu.log(t, seq)).records, true
+			killedAt := time.Now()
+			// The emulator finishes the requests that were in flight: they
+			// count for this run, not the next.
+			emu.waitQuiet(t)
+			all := emu.log(t, first)
+			written = logTraffic(all).records
+			recent = logTraffic(slices.DeleteFunc(all, func(e emulator.LogEntry) bool { return e.Time.Before(killedAt.Add(-unsavedWindow)) })).records
+			return written, recent, true
 		}
 	}
 }
+
+// unsavedWindow bounds how far a killed run's saved state lags behind its
+// writes: the snapshot is saved every second; a batch in flight takes a
+// moment more.
+const unsavedWindow = 2 * time.Second
 
 // byAccountNumber replaces the account ids of lookups by the accounts'
 // numbers: the accounts of two emulator lives have different ids.

@@ -206,6 +206,7 @@ type syncOptions struct {
 	syncExtra  string // more sync attributes
 	sinkExtra  string // more sink attributes
 	stateBlock string
+	noRejects  bool // no rejects sink (the CLI's is a file, which is not idempotent)
 }
 
 func newFixture(t *testing.T, srv *emulator.Server, o syncOptions) *fixture {
