@@ -51,7 +51,7 @@ type syncer struct {
 // newSyncer loads a sync sink's snapshot.
 func newSyncer(ctx context.Context, r *run, n *node) (*syncer, error) {
 	sink := n.Sink.(sdk.Syncer)
-	s := &syncer{n: n, sink: sink, store: r.opts.State, seen: map[state.Key]struct{}{}}
+	s := &syncer{n: n, sink: sink, store: r.opts.State}
 	for _, name := range sink.KeyColumns() {
 		s.keyCols = append(s.keyCols, n.In.FieldIndices(name)[0])
 	}
@@ -60,6 +60,7 @@ func newSyncer(ctx context.Context, r *run, n *node) (*syncer, error) {
 		return nil, err
 	}
 	s.snapshot = snap
+	s.seen = make(map[state.Key]struct{}, len(snap.Rows))
 	s.storedFingerprint = snap.Fingerprint
 	s.partialFingerprint = n.Fingerprint
 	switch {
@@ -90,8 +91,13 @@ func (s *syncer) filter(r *run, rec arrow.RecordBatch) (arrow.RecordBatch, []sta
 	s.mu.Lock()
 	for i := range n {
 		key, content := h.key(keyCols, i), h.content(cols, i)
-		s.seen[key] = struct{}{}
-		if prev, ok := s.snapshot.Rows[key]; ok && prev == content && !s.sendAll {
+		prev, known := s.snapshot.Rows[key]
+		if known {
+			// Only the snapshot's keys can leave: a run's new keys need not
+			// be remembered.
+			s.seen[key] = struct{}{}
+		}
+		if known && prev == content && !s.sendAll {
 			continue
 		}
 		changed = append(changed, i)
