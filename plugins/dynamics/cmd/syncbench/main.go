@@ -121,7 +121,7 @@ sink "jsonl" "out" {
 `
 
 type measure struct {
-	elapsed                time.Duration
+	elapsed, cpu           time.Duration
 	requests, writes       int
 	records                int
 	sent, unchanged, rejct int64
@@ -192,20 +192,23 @@ func run(sluice string, rows int, share float64, runs int, cpuprofile, dir strin
 			return err
 		}
 		loads, heaps, snapRows = append(loads, load), append(heaps, heap), n
-		fmt.Fprintf(os.Stderr, "run %d: first %s (%d writes), changed %s (%d writes), unchanged %s, read only %s, snapshot load %s\n",
-			r+1, first[r].elapsed.Round(time.Millisecond), first[r].records, second[r].elapsed.Round(time.Millisecond), second[r].records,
-			third[r].elapsed.Round(time.Millisecond), reading[r].elapsed.Round(time.Millisecond), load.Round(time.Millisecond))
+		fmt.Fprintf(os.Stderr, "run %d: first %s/%s CPU (%d writes), changed %s/%s (%d writes), unchanged %s/%s, read only %s/%s, snapshot load %s\n",
+			r+1, first[r].elapsed.Round(time.Millisecond), first[r].cpu.Round(time.Millisecond), first[r].records,
+			second[r].elapsed.Round(time.Millisecond), second[r].cpu.Round(time.Millisecond), second[r].records,
+			third[r].elapsed.Round(time.Millisecond), third[r].cpu.Round(time.Millisecond),
+			reading[r].elapsed.Round(time.Millisecond), reading[r].cpu.Round(time.Millisecond), load.Round(time.Millisecond))
 	}
 
 	fmt.Printf("%d rows, %.1f%% changed, %d runs (medians); GOMAXPROCS %d\n\n", rows, share*100, runs, runtime.GOMAXPROCS(0))
-	fmt.Println("| run | time | rows sent | unchanged | rejected | requests | write requests | records written |")
-	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|")
+	fmt.Println("| run | time | CPU | rows sent | unchanged | rejected | requests | write requests | records written |")
+	fmt.Println("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 	for _, row := range []struct {
 		name string
 		ms   []measure
 	}{{"first (empty snapshot)", first}, {fmt.Sprintf("second (%.0f%% changed)", share*100), second}, {"third (unchanged)", third}, {"read only (no sink work)", reading}} {
 		m := medianMeasure(row.ms)
-		fmt.Printf("| %s | %s | %d | %d | %d | %d | %d | %d |\n", row.name, m.elapsed.Round(time.Millisecond), m.sent, m.unchanged, m.rejct, m.requests, m.writes, m.records)
+		fmt.Printf("| %s | %s | %s | %d | %d | %d | %d | %d | %d |\n", row.name, m.elapsed.Round(time.Millisecond), m.cpu.Round(time.Millisecond),
+			m.sent, m.unchanged, m.rejct, m.requests, m.writes, m.records)
 	}
 	fmt.Printf("\nsnapshot: %d rows; loading it from the state file takes %s and holds %.1f MiB of heap\n",
 		snapRows, median(loads).Round(time.Millisecond), float64(median(heaps))/(1<<20))
@@ -236,9 +239,9 @@ func runOnce(emu *emulator, path, segment, cpuprofile string) (measure, error) {
 		defer pprof.StopCPUProfile()
 	}
 	runtime.GC()
-	start := time.Now()
+	start, cpuStart := time.Now(), cpuTime()
 	stats, err := p.Run(context.Background(), engine.RunOptions{})
-	m := measure{elapsed: time.Since(start)}
+	m := measure{elapsed: time.Since(start), cpu: cpuTime() - cpuStart}
 	if err != nil {
 		return m, err
 	}
@@ -263,6 +266,14 @@ func runOnce(emu *emulator, path, segment, cpuprofile string) (measure, error) {
 		}
 	}
 	return m, nil
+}
+
+// cpuTime is the CPU time this process has used: the engine's and the
+// sink's work, not the emulator's, which runs in its own process.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // snapshotLoad times reading the sink's snapshot from the state file, as a
@@ -431,11 +442,11 @@ func (e *emulator) lastSeq() (int64, error) {
 
 func medianMeasure(ms []measure) measure {
 	out := ms[0]
-	var times []time.Duration
+	var times, cpus []time.Duration
 	for _, m := range ms {
-		times = append(times, m.elapsed)
+		times, cpus = append(times, m.elapsed), append(cpus, m.cpu)
 	}
-	out.elapsed = median(times)
+	out.elapsed, out.cpu = median(times), median(cpus)
 	return out
 }
 
