@@ -28,9 +28,15 @@ func (n *Node) checkSync() hcl.Diagnostics {
 	keys := syncer.KeyColumns()
 	var diags hcl.Diagnostics
 	if len(keys) == 0 {
+		detail := fmt.Sprintf("%s names no input column that identifies a row's record, so rows cannot be matched with earlier runs.", n.Address())
+		if k, ok := syncer.(sdk.KeylessSyncer); ok {
+			if reason := k.KeylessReason(); reason != "" {
+				detail = fmt.Sprintf("%s cannot sync as configured: %s", n.Address(), reason)
+			}
+		}
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError, Summary: "No key to sync by",
-			Detail:  fmt.Sprintf("%s names no input column that identifies a row's record, so rows cannot be matched with earlier runs.", n.Address()),
+			Detail:  detail,
 			Subject: c.Sync.DeclRange.Ptr(),
 		})
 	}

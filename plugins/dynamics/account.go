@@ -68,7 +68,7 @@ func (a *association) bind(ctx context.Context, m *matcher) (sdk.Diagnostics, er
 	}
 	// The association has a target of its own, even when account is also a
 	// table the match searches: it reads and creates other columns.
-	a.target = &target{t: t, views: map[string]*Sink{}}
+	a.target = &target{t: t, views: map[string]*writer{}}
 	if a.cfg.OnNone == onNoneCreate {
 		for i, col := range a.createCols {
 			path := sdk.Path{"account", "create", col}

@@ -47,7 +47,7 @@ func (m *matcher) bind(ctx context.Context, main *table, base *mapping, constant
 				return diags, err
 			}
 		}
-		tg := &target{t: t, views: map[string]*Sink{}}
+		tg := &target{t: t, views: map[string]*writer{}}
 		m.byName[name] = tg
 		if slices.Contains(m.cfg.tables(s.cfg.Table), name) {
 			m.tables = append(m.tables, tg)

@@ -16,7 +16,7 @@ import (
 
 // view returns the sink as it writes op (create or update) to a table by
 // id: the same connection, governor and options, that table's definition.
-func (m *matcher) view(tg *target, op string) *Sink {
+func (m *matcher) view(tg *target, op string) *writer {
 	m.viewMu.Lock()
 	defer m.viewMu.Unlock()
 	if v := tg.views[op]; v != nil {
@@ -35,8 +35,9 @@ func (m *matcher) view(tg *target, op string) *Sink {
 		supported = tg.t.BulkCreate
 	}
 	v.bulk.Store(cfg.WritePath != pathBatch && supported)
-	tg.views[op] = v
-	return v
+	v.w = &writer{Sink: v, op: op, onMissing: cfg.OnMissing}
+	tg.views[op] = v.w
+	return v.w
 }
 
 // write sends the batch's creates and updates, grouped by table and
