@@ -49,6 +49,15 @@ func (n *Node) checkSync() hcl.Diagnostics {
 			})
 		}
 	}
+	if l, ok := syncer.(sdk.LeaveLimiter); ok && c.Sync.OnLeave != "nothing" {
+		if reason := l.LeaveUnsupported(sdk.LeaveAction(c.Sync.OnLeave)); reason != "" {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError, Summary: "Unsupported on_leave",
+				Detail:  fmt.Sprintf("%s cannot act on rows that left with on_leave = %q: %s", n.Address(), c.Sync.OnLeave, reason),
+				Subject: c.Sync.OnLeaveRange.Ptr(),
+			})
+		}
+	}
 	if c.Sync.OnLeave != "nothing" {
 		for up := n.Input; up != nil; up = up.Input {
 			if i, ok := up.Source.(sdk.Incremental); ok && i.Incremental() {

@@ -23,22 +23,35 @@ import (
 var (
 	_ sdk.Syncer        = (*Sink)(nil)
 	_ sdk.KeylessSyncer = (*Sink)(nil)
+	_ sdk.LeaveLimiter  = (*Sink)(nil)
 	_ sdk.Idempotent    = (*Sink)(nil)
 )
 
-// KeyColumns returns the input columns the key expressions read: their
-// values identify a row's record. A create has no key, and returns none.
+// KeyColumns returns the input columns whose values identify a row's
+// record: those the key expressions read or, with a match block, those its
+// rules read. A create has no key, and returns none.
 func (s *Sink) KeyColumns() []string {
-	if s.cfg.Operation == opCreate || s.mapping == nil {
+	if s.mapping == nil || (s.match == nil && s.cfg.Operation == opCreate) {
 		return nil
+	}
+	var progs []*rowexpr.Program
+	if s.match != nil {
+		for _, r := range s.match.rules {
+			for _, i := range r.progs {
+				progs = append(progs, s.match.programs[i])
+			}
+		}
+	} else {
+		for _, i := range s.mapping.keyIdx {
+			if i >= 0 {
+				progs = append(progs, s.mapping.programs[i])
+			}
+		}
 	}
 	seen := map[string]bool{}
 	var cols []string
-	for _, i := range s.mapping.keyIdx {
-		if i < 0 {
-			continue
-		}
-		for _, c := range s.mapping.programs[i].Columns() {
+	for _, p := range progs {
+		for _, c := range p.Columns() {
 			if !seen[c] {
 				seen[c] = true
 				cols = append(cols, c)
@@ -47,6 +60,16 @@ func (s *Sink) KeyColumns() []string {
 	}
 	sort.Strings(cols)
 	return cols
+}
+
+// LeaveUnsupported refuses every on_leave action with a match block: its
+// rules find a row's record while the row is in the input, and a row that
+// left is not looked up again.
+func (s *Sink) LeaveUnsupported(sdk.LeaveAction) string {
+	if s.match == nil {
+		return ""
+	}
+	return `a match block finds each row's record by its rules while the row is in the input, and does not look the records of rows that left up again. Use on_leave = "nothing" with a match block, or write by key (operation = "upsert" with key = { … }) to act on rows that leave.`
 }
 
 // KeylessReason says why a create cannot sync.
@@ -66,7 +89,31 @@ func (s *Sink) KeylessReason() string {
 // find nothing the second time, so they are. Creates are not: the ids that
 // make a create's retries safe are chosen afresh for every Write, so rows
 // written again after a resume would be created again, as duplicates.
-func (s *Sink) Idempotent() bool { return s.cfg.Operation != opCreate }
+// With a match block, a row written again finds the record its first write
+// updated by the same rules, and the record it created if a rule compares
+// only columns the mapping sets; on_match = "create" creates another on
+// purpose.
+func (s *Sink) Idempotent() bool {
+	if s.match == nil {
+		return s.cfg.Operation != opCreate
+	}
+	if s.match.cfg.OnMatch == onMatchCreate {
+		return false
+	}
+	if s.match.cfg.OnNone != onNoneCreate {
+		return true
+	}
+	mapped := map[string]bool{}
+	for _, f := range s.mapping.fields {
+		mapped[f.spec.Column] = true
+	}
+	for _, r := range s.match.rules {
+		if !slices.ContainsFunc(r.cols, func(c string) bool { return !mapped[c] }) {
+			return true // this rule finds what a first write created
+		}
+	}
+	return false
+}
 
 // Leave acts on the records of rows that left the input, found by the key
 // expressions evaluated over keys (the KeyColumns of those rows, as the

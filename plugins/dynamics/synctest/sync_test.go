@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/sluicedata/sluice/engine"
 	"github.com/sluicedata/sluice/plugins/builtin"
 	"github.com/sluicedata/sluice/plugins/dynamics/emulator"
 	"github.com/sluicedata/sluice/plugins/dynamics/emulator/emulatortest"
+	"github.com/sluicedata/sluice/sdk"
 )
 
 // The second run of an unchanged segment sends no write request at all;
@@ -264,5 +266,137 @@ func TestSyncRefusesACreate(t *testing.T) {
 	err = p.Validate(context.Background(), engine.ValidateOptions{})
 	if err == nil || !strings.Contains(err.Error(), "No key to sync by") || !strings.Contains(err.Error(), `operation = "create" makes a new record for every row`) {
 		t.Errorf("validate: %v", err)
+	}
+}
+
+// withMatch turns the fixture's pipeline into one that finds contacts by a
+// match rule on the email instead of writing by key.
+func withMatch(t *testing.T, f *fixture) {
+	t.Helper()
+	src := strings.Replace(fileText(t, f.path), `key   = { emailaddress1 = "lower(email)" }`, `match {
+    rule "email" {
+      equals = { emailaddress1 = "lower(email)" }
+    }
+  }`, 1)
+	src = strings.Replace(src, `firstname        = "first"`, `emailaddress1    = "lower(email)"
+    firstname        = "first"`, 1)
+	writeFile(t, f.path, src)
+}
+
+// A sink with a match block syncs by the columns its rules read: an
+// unchanged segment sends no request at all, lookups included, and changed
+// rows update the records the rules find rather than creating others.
+func TestSyncWithAMatchBlock(t *testing.T) {
+	srv := startEmulator(t)
+	f := newFixture(t, srv, syncOptions{})
+	withMatch(t, f)
+	rows := people(300)
+
+	if n := f.mustRun(rows, engine.RunOptions{}); n.Out != 300 || len(contacts(t, srv)) != 300 {
+		t.Fatalf("first run: %+v, %d contacts", n, len(contacts(t, srv)))
+	}
+	f.traffic()
+
+	n := f.mustRun(rows, engine.RunOptions{})
+	var data []string // requests past Open's reading of the tables' definitions
+	for _, e := range srv.RequestLog() {
+		if !strings.Contains(e.Path, "EntityDefinitions") && !strings.Contains(e.Path, "sdkmessagefilters") && !strings.HasSuffix(e.Path, "/WhoAmI") {
+			data = append(data, e.Method+" "+e.Path)
+		}
+	}
+	if n.Unchanged != 300 || len(data) != 0 {
+		t.Errorf("unchanged segment: %d rows unchanged, requests %v; want 300 and none", n.Unchanged, data)
+	}
+	f.traffic()
+
+	changed := slices.Clone(rows)
+	for i := 0; i < len(changed); i += 100 {
+		changed[i].title = "Manager"
+	}
+	n = f.mustRun(changed, engine.RunOptions{})
+	tr := f.traffic()
+	if n.Unchanged != 297 || tr.records != 3 || tr.byOperation["UpdateMultiple"]+tr.byOperation["update"] != 3 {
+		t.Errorf("3 changed: %d unchanged, %d records written %v; want 297 and 3 updates", n.Unchanged, tr.records, tr.byOperation)
+	}
+	got := contacts(t, srv)
+	if len(got) != 300 || got["person100@example.com"]["jobtitle"] != "Manager" || got["person101@example.com"]["jobtitle"] != "Engineer" {
+		t.Errorf("%d contacts; person100 %v, person101 %v", len(got), got["person100@example.com"]["jobtitle"], got["person101@example.com"]["jobtitle"])
+	}
+}
+
+// A match block cannot act on rows that left: on_leave is refused before
+// the run, at its position, saying why.
+func TestSyncRefusesOnLeaveWithAMatchBlock(t *testing.T) {
+	srv := startEmulator(t)
+	f := newFixture(t, srv, syncOptions{onLeave: "deactivate"})
+	withMatch(t, f)
+	eng, err := engine.New(engine.WithPlugins(append(builtin.Plugins(), f.rejects.Plugins()...)...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := eng.Load(f.path, engine.Inputs{LookupEnv: func(k string) (string, bool) { v, ok := f.env[k]; return v, ok }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeCSV(t, f.segment, people(3))
+	err = p.Validate(context.Background(), engine.ValidateOptions{})
+	if err == nil || !strings.Contains(err.Error(), "Unsupported on_leave") || !strings.Contains(err.Error(), "contacts.hcl:") ||
+		!strings.Contains(err.Error(), `on_leave = "nothing" with a match block`) {
+		t.Errorf("validate: %v", err)
+	}
+}
+
+// A plan of a sync sink considers only the rows that changed since the
+// last run, numbers none of them (the sink does not see the others), and
+// saves nothing: the run after it writes the same rows.
+func TestPlanOfASyncSinkSavesNothing(t *testing.T) {
+	srv := startEmulator(t)
+	f := newFixture(t, srv, syncOptions{})
+	rows := people(200)
+	f.mustRun(rows, engine.RunOptions{})
+	f.traffic()
+
+	changed := slices.Clone(rows)
+	for _, i := range []int{3, 50, 150} {
+		changed[i].title = "Manager"
+	}
+	writeCSV(t, f.segment, changed)
+	eng, err := engine.New(engine.WithPlugins(append(builtin.Plugins(), f.rejects.Plugins()...)...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := eng.Load(f.path, engine.Inputs{LookupEnv: func(k string) (string, bool) { v, ok := f.env[k]; return v, ok }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var planned []engine.PlannedRow
+	var mu sync.Mutex
+	if _, err := p.Plan(context.Background(), engine.PlanOptions{Row: func(r engine.PlannedRow) {
+		mu.Lock()
+		defer mu.Unlock()
+		planned = append(planned, r)
+	}}); err != nil {
+		t.Fatal(err)
+	}
+	var updates int
+	for _, r := range planned {
+		if r.Sink == "sink.contacts" {
+			if r.Row != -1 {
+				t.Errorf("planned row numbered %d", r.Row)
+			}
+			if r.Plan.Action == sdk.PlanUpdate {
+				updates++
+			}
+		}
+	}
+	if updates != 3 {
+		t.Errorf("plan: %d updates, want 3: %+v", updates, planned)
+	}
+	if tr := f.traffic(); tr.writeRequests != 0 {
+		t.Errorf("the plan sent %d write requests", tr.writeRequests)
+	}
+	n := f.mustRun(changed, engine.RunOptions{})
+	if tr := f.traffic(); tr.records != 3 || n.Unchanged != 197 {
+		t.Errorf("the run after the plan: %d records written, %d unchanged; want 3 and 197", tr.records, n.Unchanged)
 	}
 }
