@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/sluicedata/sluice/plugins/internal/valfmt"
 	"github.com/sluicedata/sluice/sdk"
 )
 
@@ -90,7 +91,7 @@ func (a *association) bind(ctx context.Context, m *matcher) (sdk.Diagnostics, er
 				continue
 			}
 			f := &field{spec: &fieldSpec{Column: col, Path: path}, col: c, conv: conv, value: a.createProg[i],
-				prefix: append(appendJSONString(nil, col), ':')}
+				prefix: append(valfmt.AppendJSONString(nil, col), ':')}
 			if f.value >= 0 {
 				diags = append(diags, checkType(c, m.programs[f.value], path)...)
 			}
@@ -122,7 +123,7 @@ func (a *association) bind(ctx context.Context, m *matcher) (sdk.Diagnostics, er
 			continue
 		}
 		tg.assoc = &field{spec: &fieldSpec{Column: col, Path: path}, col: c, target: t,
-			prefix: append(appendJSONString(nil, c.Navigation[accountTable]+"@odata.bind"), ':')}
+			prefix: append(valfmt.AppendJSONString(nil, c.Navigation[accountTable]+"@odata.bind"), ':')}
 	}
 	return diags, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 
+	"github.com/sluicedata/sluice/plugins/internal/valfmt"
 	"github.com/sluicedata/sluice/sdk"
 )
 
@@ -28,8 +29,8 @@ func (m *matcher) view(tg *target, op string) *writer {
 	cfg.Match, cfg.Merge, cfg.Account, cfg.Key = nil, nil, nil, nil
 	v := &Sink{cfg: cfg, ep: s.ep, logger: s.logger, in: s.in, client: s.client, meta: s.meta, gov: s.gov,
 		table: tg.t, apiPath: s.apiPath, mapping: &mapping{op: op, key: &keySpec{entitySet: tg.t.EntitySetName}}}
-	v.odataType = append([]byte(`"@odata.type":`), appendJSONString(nil, "Microsoft.Dynamics.CRM."+tg.t.LogicalName)...)
-	v.idPrefix = append(appendJSONString(nil, tg.t.PrimaryID), ':')
+	v.odataType = append([]byte(`"@odata.type":`), valfmt.AppendJSONString(nil, "Microsoft.Dynamics.CRM."+tg.t.LogicalName)...)
+	v.idPrefix = append(valfmt.AppendJSONString(nil, tg.t.PrimaryID), ':')
 	supported := tg.t.BulkUpdate
 	if op == opCreate {
 		supported = tg.t.BulkCreate

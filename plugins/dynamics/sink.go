@@ -17,6 +17,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/sluicedata/sluice/plugins/internal/valfmt"
 	"github.com/sluicedata/sluice/sdk"
 )
 
@@ -129,8 +130,8 @@ func (s *Sink) Open(ctx context.Context, host sdk.Host, in *arrow.Schema) error 
 	if diags.HasErrors() {
 		return diags
 	}
-	s.odataType = append([]byte(`"@odata.type":`), appendJSONString(nil, "Microsoft.Dynamics.CRM."+s.table.LogicalName)...)
-	s.idPrefix = append(appendJSONString(nil, s.table.PrimaryID), ':')
+	s.odataType = append([]byte(`"@odata.type":`), valfmt.AppendJSONString(nil, "Microsoft.Dynamics.CRM."+s.table.LogicalName)...)
+	s.idPrefix = append(valfmt.AppendJSONString(nil, s.table.PrimaryID), ':')
 	ceiling := s.ceiling(conn.dopHint)
 	path := "$batch"
 	if s.w.useBulk() {

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/sluicedata/sluice/plugins/internal/valfmt"
 	"github.com/sluicedata/sluice/sdk"
 )
 
@@ -173,7 +174,7 @@ func (s *Sink) resolveLookups(ctx context.Context, items []*item, out *outcome) 
 				break
 			}
 			it.fields = appendMember(it.fields, p.f.prefix)
-			it.fields = appendJSONString(it.fields, "/"+p.f.target.EntitySetName+"("+id+")")
+			it.fields = valfmt.AppendJSONString(it.fields, "/"+p.f.target.EntitySetName+"("+id+")")
 		}
 		it.pending = nil
 	}
@@ -480,7 +481,7 @@ func (s *writer) addressMembers(it *item, bulk bool) ([]byte, error) {
 	switch {
 	case it.id != "":
 		b = append(b, s.idPrefix...)
-		b = appendJSONString(b, it.id)
+		b = valfmt.AppendJSONString(b, it.id)
 		if it.newByID && !s.mapping.key.primary && it.key != nil {
 			km, err := s.mapping.keyMembers(it.key)
 			if err != nil {
@@ -491,7 +492,7 @@ func (s *writer) addressMembers(it *item, bulk bool) ([]byte, error) {
 		}
 	case bulk && it.key != nil:
 		b = append(b, `"@odata.id":`...)
-		b = appendJSONString(b, s.table.EntitySetName+"("+s.mapping.key.predicate(it.key, false)+")")
+		b = valfmt.AppendJSONString(b, s.table.EntitySetName+"("+s.mapping.key.predicate(it.key, false)+")")
 	}
 	return b, nil
 }

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sluicedata/sluice/plugins/internal/valfmt"
 )
 
 // apiRequest is one Web API request, from the wire or from inside a $batch.
@@ -77,9 +79,9 @@ func errorResponse(e *apiError) *apiResponse {
 	h.Set("Content-Type", "application/json; odata.metadata=minimal")
 	h.Set("OData-Version", "4.0")
 	body := []byte(`{"error":{"code":`)
-	body = appendJSONString(body, e.Code)
+	body = valfmt.AppendJSONString(body, e.Code)
 	body = append(body, `,"message":`...)
-	body = appendJSONString(body, e.Message)
+	body = valfmt.AppendJSONString(body, e.Message)
 	body = append(body, "}}"...)
 	if e.retryAfter > 0 {
 		h.Set("Retry-After", strconv.Itoa(e.retryAfter))
