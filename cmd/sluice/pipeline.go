@@ -28,6 +28,17 @@ func (c *cli) load(eng *engine.Engine, path string, in engine.Inputs) (*engine.P
 	return p, nil
 }
 
+// loadPipeline loads the pipeline at path, with the variables in gives it,
+// on an engine with the builtin plugins that logs at level, printing
+// diagnostics on failure.
+func (c *cli) loadPipeline(path string, in *inputFlags, level slog.Level) (*engine.Pipeline, error) {
+	eng, err := c.newEngine(level)
+	if err != nil {
+		return nil, err
+	}
+	return c.load(eng, path, in.inputs())
+}
+
 // reportDiagnostics prints a *engine.Diagnostics error with source snippets
 // and turns it into exit code 2; other errors are returned as they are.
 func (c *cli) reportDiagnostics(err error) error {

@@ -13,23 +13,13 @@ import (
 // a sink, reads it back, deletes it, and shows, field by field, what was
 // sent and what was stored; it names every field that did not round-trip.
 func (c *cli) testMappingCmd(args []string) error {
-	fs := newFlags("test-mapping", "test-mapping <file|dir> [--sink name] [flags]", c.stderr)
-	var in inputFlags
-	in.register(fs)
+	fs, in := pipelineFlags("test-mapping", "test-mapping <file|dir> [--sink name] [flags]", c.stderr)
 	sink := fs.String("sink", "", "the sink to test, as contacts or sink.contacts (needed when several sinks can be tested)")
-	pos, err := parse(fs, args)
+	path, err := parsePath(fs, args)
 	if err != nil {
 		return err
 	}
-	path, err := onePath(pos, fs)
-	if err != nil {
-		return err
-	}
-	eng, err := c.newEngine(slog.LevelWarn)
-	if err != nil {
-		return err
-	}
-	p, err := c.load(eng, path, in.inputs())
+	p, err := c.loadPipeline(path, in, slog.LevelWarn)
 	if err != nil {
 		return err
 	}
