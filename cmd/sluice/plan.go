@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -52,11 +51,7 @@ func (c *cli) planCmd(args []string) error {
 	}})
 	c.printWarnings(p)
 	if err != nil {
-		var diags *engine.Diagnostics
-		if errors.As(err, &diags) {
-			return c.reportDiagnostics(err)
-		}
-		return &exitError{code: exitFailed, err: errors.New(p.Redact(err.Error()))}
+		return c.pipelineError(p, err)
 	}
 	slices.SortFunc(rows, func(a, b engine.PlannedRow) int {
 		if a.Sink != b.Sink {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -52,11 +51,7 @@ func (c *cli) runCmd(args []string) error {
 	case stats.Status == engine.StatusInterrupted:
 		return &exitError{code: exitInterrupted}
 	case err != nil:
-		var diags *engine.Diagnostics
-		if errors.As(err, &diags) {
-			return c.reportDiagnostics(err)
-		}
-		return &exitError{code: exitFailed, err: errors.New(p.Redact(err.Error()))}
+		return c.pipelineError(p, err)
 	}
 	return nil
 }

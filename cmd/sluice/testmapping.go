@@ -27,13 +27,10 @@ func (c *cli) testMappingCmd(args []string) error {
 	c.printWarnings(p)
 	if err != nil {
 		var diags *engine.Diagnostics
-		if errors.As(err, &diags) {
-			return c.reportDiagnostics(err)
-		}
-		if rep.Cleanup != "" && !rep.Removed {
+		if !errors.As(err, &diags) && rep.Cleanup != "" && !rep.Removed {
 			fmt.Fprintln(c.stderr, "sluice:", rep.Cleanup)
 		}
-		return &exitError{code: exitFailed, err: errors.New(p.Redact(err.Error()))}
+		return c.pipelineError(p, err)
 	}
 	c.printf("%s: created %s %s from the first row, read it back", rep.Sink, rep.Table, rep.Record)
 	if rep.Removed {
