@@ -19,29 +19,23 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/csv"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
 	"slices"
-	"strings"
-	"syscall"
 	"time"
 
 	"github.com/sluicedata/sluice/cmd/segmentgen/segment"
 	"github.com/sluicedata/sluice/engine"
 	"github.com/sluicedata/sluice/engine/state"
 	"github.com/sluicedata/sluice/plugins/builtin"
+	"github.com/sluicedata/sluice/plugins/dynamics/internal/benchkit"
 )
 
 func main() {
@@ -140,21 +134,18 @@ func run(sluice string, rows int, share float64, runs int, cpuprofile, dir strin
 	if err := generate(base, changed, rows, share); err != nil {
 		return err
 	}
-	emu, stop, err := startEmulator(sluice, dir)
+	emu, err := benchkit.StartEmulator(sluice, "--limits", "off")
 	if err != nil {
 		return err
 	}
-	defer stop()
-	for k, v := range emu.env {
-		os.Setenv(k, v)
-	}
+	defer emu.Stop()
 
 	var first, second, third, reading []measure
 	var loads []time.Duration
 	var heaps []uint64
 	var snapRows int
 	for r := range runs {
-		if err := emu.post("reset"); err != nil {
+		if err := emu.Reset(); err != nil {
 			return err
 		}
 		work := filepath.Join(dir, fmt.Sprintf("run-%d", r))
@@ -211,23 +202,23 @@ func run(sluice string, rows int, share float64, runs int, cpuprofile, dir strin
 			m.sent, m.unchanged, m.rejct, m.requests, m.writes, m.records)
 	}
 	fmt.Printf("\nsnapshot: %d rows; loading it from the state file takes %s and holds %.1f MiB of heap\n",
-		snapRows, median(loads).Round(time.Millisecond), float64(median(heaps))/(1<<20))
+		snapRows, benchkit.Median(loads).Round(time.Millisecond), float64(benchkit.Median(heaps))/(1<<20))
 	return nil
 }
 
 // runOnce runs a pipeline on a segment and reads what reached the emulator.
-func runOnce(emu *emulator, path, segment, cpuprofile string) (measure, error) {
-	seq, err := emu.lastSeq()
+func runOnce(emu *benchkit.Emulator, path, segment, cpuprofile string) (measure, error) {
+	seq, err := lastSeq(emu)
 	if err != nil {
 		return measure{}, err
 	}
 	eng, err := engine.New(engine.WithPlugins(builtin.Plugins()...), engine.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
-		return measure{}, err
+		return measure{}, fmt.Errorf("make the engine: %w", err)
 	}
-	p, err := eng.Load(path, engine.Inputs{Vars: []string{"segment=" + segment, "dir=" + filepath.Dir(path)}, LookupEnv: os.LookupEnv})
+	p, err := eng.Load(path, engine.Inputs{Vars: []string{"segment=" + segment, "dir=" + filepath.Dir(path)}, LookupEnv: emu.LookupEnv})
 	if err != nil {
-		return measure{}, err
+		return measure{}, fmt.Errorf("load %s: %w", path, err)
 	}
 	if cpuprofile != "" {
 		f, err := os.Create(cpuprofile)
@@ -239,18 +230,15 @@ func runOnce(emu *emulator, path, segment, cpuprofile string) (measure, error) {
 		defer pprof.StopCPUProfile()
 	}
 	runtime.GC()
-	start, cpuStart := time.Now(), cpuTime()
-	stats, err := p.Run(context.Background(), engine.RunOptions{})
-	m := measure{elapsed: time.Since(start), cpu: cpuTime() - cpuStart}
+	run, err := benchkit.Measure(context.Background(), p)
+	m := measure{elapsed: run.Wall, cpu: run.CPU}
 	if err != nil {
 		return m, err
 	}
-	for _, n := range stats.Nodes {
-		if n.Address == "sink.contacts" {
-			m.sent, m.unchanged, m.rejct = n.Out-n.Unchanged, n.Unchanged, n.Rejected
-		}
+	if n, ok := run.Stats.Node(benchkit.ContactsSink); ok {
+		m.sent, m.unchanged, m.rejct = n.Out-n.Unchanged, n.Unchanged, n.Rejected
 	}
-	entries, err := emu.log(seq)
+	entries, err := emu.Log(seq)
 	if err != nil {
 		return m, err
 	}
@@ -268,12 +256,14 @@ func runOnce(emu *emulator, path, segment, cpuprofile string) (measure, error) {
 	return m, nil
 }
 
-// cpuTime is the CPU time this process has used: the engine's and the
-// sink's work, not the emulator's, which runs in its own process.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+// lastSeq is the number of the emulator's last request so far, so that a
+// run's requests can be read apart.
+func lastSeq(emu *benchkit.Emulator) (int64, error) {
+	entries, err := emu.Log(0)
+	if err != nil || len(entries) == 0 {
+		return 0, err
+	}
+	return entries[len(entries)-1].Seq, nil
 }
 
 // snapshotLoad times reading the sink's snapshot from the state file, as a
@@ -353,105 +343,12 @@ func generate(base, changed string, rows int, share float64) error {
 	return out.Close()
 }
 
-// emulator is `sluice emulator dynamics` in its own process.
-type emulator struct {
-	env    map[string]string
-	url    string
-	client *http.Client
-}
-
-func startEmulator(sluice, dir string) (*emulator, func(), error) {
-	envFile := filepath.Join(dir, "dataverse.env")
-	os.Remove(envFile)
-	cmd := exec.Command(sluice, "emulator", "dynamics", "--tls", "--addr", "127.0.0.1:0", "--limits", "off", "--env-file", envFile)
-	cmd.Stdout, cmd.Stderr = io.Discard, os.Stderr
-	if err := cmd.Start(); err != nil {
-		return nil, nil, err
-	}
-	stop := func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		cmd.Wait()
-	}
-	e := &emulator{env: map[string]string{}}
-	for deadline := time.Now().Add(30 * time.Second); len(e.env) < 6; time.Sleep(50 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			stop()
-			return nil, nil, fmt.Errorf("the emulator wrote no %s", envFile)
-		}
-		data, err := os.ReadFile(envFile)
-		if err != nil {
-			continue
-		}
-		for _, line := range strings.Split(string(data), "\n") {
-			k, v, ok := strings.Cut(strings.TrimPrefix(line, "export "), "=")
-			if ok && k != "DATAVERSE_TOKEN" {
-				e.env[k] = strings.Trim(v, `'"`)
-			}
-		}
-	}
-	e.url = e.env["DATAVERSE_URL"]
-	pem, err := os.ReadFile(e.env["DATAVERSE_CA_FILE"])
-	if err != nil {
-		stop()
-		return nil, nil, err
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
-	e.client = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}}
-	return e, stop, nil
-}
-
-func (e *emulator) post(path string) error {
-	resp, err := e.client.Post(e.url+"/_emulator/"+path, "application/json", nil)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode >= 300 {
-		return fmt.Errorf("POST /_emulator/%s: HTTP %d", path, resp.StatusCode)
-	}
-	return nil
-}
-
-type logEntry struct {
-	Seq       int64  `json:"seq"`
-	Status    int    `json:"status"`
-	Records   int    `json:"records"`
-	Write     bool   `json:"write"`
-	Operation string `json:"operation"`
-	InBatch   bool   `json:"in_batch"`
-}
-
-func (e *emulator) log(since int64) ([]logEntry, error) {
-	resp, err := e.client.Get(fmt.Sprintf("%s/_emulator/log?since=%d", e.url, since))
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	var out []logEntry
-	return out, json.NewDecoder(resp.Body).Decode(&out)
-}
-
-func (e *emulator) lastSeq() (int64, error) {
-	entries, err := e.log(0)
-	if err != nil || len(entries) == 0 {
-		return 0, err
-	}
-	return entries[len(entries)-1].Seq, nil
-}
-
 func medianMeasure(ms []measure) measure {
 	out := ms[0]
 	var times, cpus []time.Duration
 	for _, m := range ms {
 		times, cpus = append(times, m.elapsed), append(cpus, m.cpu)
 	}
-	out.elapsed, out.cpu = median(times), median(cpus)
+	out.elapsed, out.cpu = benchkit.Median(times), benchkit.Median(cpus)
 	return out
-}
-
-func median[T int64 | uint64 | time.Duration](xs []T) T {
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	return s[len(s)/2]
 }
