@@ -129,6 +129,8 @@ func run(sluice string, rows int, share float64, runs int, cpuprofile, dir strin
 		}
 		defer os.RemoveAll(d)
 		dir = d
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("working directory: %w", err)
 	}
 	base, changed := filepath.Join(dir, fmt.Sprintf("segment-%d.csv", rows)), filepath.Join(dir, fmt.Sprintf("segment-%d-changed.csv", rows))
 	if err := generate(base, changed, rows, share); err != nil {
