@@ -37,20 +37,29 @@ func (nopCloser) Close() error { return nil }
 // resumePoints decides where each source starts. An incremental source
 // resumes after its last checkpoint, always: that is what incremental
 // means. Another source resumes only after a run that did not finish, and
-// only when every sink can take rows again without harm; otherwise it starts
-// from the beginning.
+// only when every sink can take rows again without harm and none has a sync
+// block; otherwise it starts from the beginning.
+//
+// A sync sink needs the whole input: the rows a resumed run would skip
+// would look as if they had left it, and on_leave would act on their
+// records. Starting over costs a sync sink little: the rows the unfinished
+// run wrote are in its snapshot, saved as the run went, and are not sent
+// again.
 func (p *Pipeline) resumePoints(ctx context.Context, pl *plan.Plan, store state.Store) (map[string]sdk.Checkpoint, error) {
 	saved, err := store.Checkpoints(ctx)
 	if err != nil || len(saved) == 0 {
 		return nil, err
 	}
-	var blocker string
+	var blocker, syncer string
 	for _, n := range pl.Nodes {
-		if n.Sink != nil {
-			if i, ok := n.Sink.(sdk.Idempotent); !ok || !i.Idempotent() {
-				blocker = n.Address()
-				break
-			}
+		if n.Sink == nil {
+			continue
+		}
+		if i, ok := n.Sink.(sdk.Idempotent); (!ok || !i.Idempotent()) && blocker == "" {
+			blocker = n.Address()
+		}
+		if n.Config.Sync != nil && syncer == "" {
+			syncer = n.Address()
 		}
 	}
 	resume := map[string]sdk.Checkpoint{}
@@ -62,6 +71,9 @@ func (p *Pipeline) resumePoints(ctx context.Context, pl *plan.Plan, store state.
 		switch {
 		case incremental(n.Source):
 			resume[n.Address()] = cp
+		case syncer != "":
+			p.logger().Info("the last run did not finish; starting from the beginning, since a sync sink needs the whole input (what the last run wrote is in its snapshot and is not sent again)",
+				"source", n.Address(), "sink", syncer)
 		case blocker == "":
 			p.logger().Info("resuming where the last run stopped", "source", n.Address())
 			resume[n.Address()] = cp

@@ -23,6 +23,8 @@ type seqConfig struct {
 	Batches     int           `sluice:"batches"`
 	Pause       time.Duration `sluice:"pause"`
 	Incremental bool          `sluice:"incremental"`
+	// Value fills the second column, v: changing it changes every row.
+	Value string `sluice:"value"`
 }
 
 type seqSource struct {
@@ -30,7 +32,7 @@ type seqSource struct {
 	mem memory.Allocator
 }
 
-var idsSchema = arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}}, nil)
+var idsSchema = arrow.NewSchema([]arrow.Field{{Name: "id", Type: arrow.PrimitiveTypes.Int64}, {Name: "v", Type: arrow.BinaryTypes.String}}, nil)
 
 func (s *seqSource) Open(_ context.Context, h sdk.Host) (*arrow.Schema, error) {
 	s.mem = h.Allocator()
@@ -51,13 +53,17 @@ func (s *seqSource) Read(ctx context.Context, from sdk.Checkpoint, emit sdk.Emit
 			}
 		}
 		ib := array.NewInt64Builder(s.mem)
+		vb := array.NewStringBuilder(s.mem)
 		for i := range 10 {
 			ib.Append(int64(b*10 + i))
+			vb.Append(s.cfg.Value)
 		}
-		col := ib.NewArray()
+		ids, vs := ib.NewArray(), vb.NewArray()
 		ib.Release()
-		rec := array.NewRecordBatch(idsSchema, []arrow.Array{col}, 10)
-		col.Release()
+		vb.Release()
+		rec := array.NewRecordBatch(idsSchema, []arrow.Array{ids, vs}, 10)
+		ids.Release()
+		vs.Release()
 		err := emit.Emit(ctx, sdk.Batch{Record: rec, Checkpoint: binary.BigEndian.AppendUint64(nil, uint64(b+1))})
 		rec.Release()
 		if err != nil {
@@ -73,12 +79,18 @@ func (s *seqSource) Incremental() bool           { return s.cfg.Incremental }
 // kvSink writes ids into a map that outlives runs, counting writes per id:
 // an upsert by key, idempotent unless told otherwise.
 type kvConfig struct {
-	Idempotent bool `sluice:"idempotent" default:"true"`
+	Idempotent bool   `sluice:"idempotent" default:"true"`
+	Label      string `sluice:"label"`
 }
 
 type kvStore struct {
 	mu     sync.Mutex
 	writes map[int64]int
+	// values holds the last v written per id; left the ids Leave was
+	// called with.
+	values map[int64]string
+	left   map[int64]int
+	total  int // rows written, over all runs
 }
 
 type kvSink struct {
@@ -91,20 +103,39 @@ func (k *kvSink) Write(_ context.Context, rec arrow.RecordBatch) (sdk.WriteResul
 	k.store.mu.Lock()
 	defer k.store.mu.Unlock()
 	ids := rec.Column(0).(*array.Int64)
+	vs := rec.Column(1).(*array.String)
 	for i := range ids.Len() {
 		k.store.writes[ids.Value(i)]++
+		k.store.values[ids.Value(i)] = vs.Value(i)
+		k.store.total++
 	}
 	return sdk.WriteResult{}, nil
 }
 func (k *kvSink) Close(context.Context) error { return nil }
 func (k *kvSink) Idempotent() bool            { return k.cfg.Idempotent }
 
+// kvSyncSink is kvSink keyed by id, so that it can sync.
+type kvSyncSink struct{ kvSink }
+
+func (k *kvSyncSink) KeyColumns() []string { return []string{"id"} }
+
+func (k *kvSyncSink) Leave(_ context.Context, keys arrow.RecordBatch, _ sdk.LeaveAction) (sdk.WriteResult, error) {
+	k.store.mu.Lock()
+	defer k.store.mu.Unlock()
+	ids := keys.Column(0).(*array.Int64)
+	for i := range ids.Len() {
+		k.store.left[ids.Value(i)]++
+	}
+	return sdk.WriteResult{}, nil
+}
+
 func statefulEngine(t *testing.T) (*engine.Engine, *kvStore) {
 	t.Helper()
-	kv := &kvStore{writes: map[int64]int{}}
+	kv := &kvStore{writes: map[int64]int{}, values: map[int64]string{}, left: map[int64]int{}}
 	src := sdk.SourcePlugin(sdk.Info{Name: "seq"}, func(c seqConfig) (sdk.Source, error) { return &seqSource{cfg: c}, nil })
 	sink := sdk.SinkPlugin(sdk.Info{Name: "kv"}, func(c kvConfig) (sdk.Sink, error) { return &kvSink{cfg: c, store: kv}, nil })
-	eng, err := engine.New(engine.WithPlugins(src, sink))
+	syncSink := sdk.SinkPlugin(sdk.Info{Name: "kvsync"}, func(c kvConfig) (sdk.Sink, error) { return &kvSyncSink{kvSink{cfg: c, store: kv}}, nil })
+	eng, err := engine.New(engine.WithPlugins(src, sink, syncSink))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,6 +34,7 @@ type records struct {
 	left    map[string]sdk.LeaveAction
 	leaveFn int
 	refuse  string // a name the sink refuses to write
+	calls   []int  // rows of each Write, over all runs
 }
 
 type recordsSink struct {
@@ -51,6 +52,7 @@ func (s *recordsSink) Write(_ context.Context, rec arrow.RecordBatch) (sdk.Write
 	s.db.mu.Lock()
 	defer s.db.mu.Unlock()
 	var res sdk.WriteResult
+	s.db.calls = append(s.db.calls, int(rec.NumRows()))
 	for i := range int(rec.NumRows()) {
 		name := rec.Column(1).ValueStr(i)
 		if name == s.db.refuse {
@@ -284,5 +286,32 @@ sink "memory" "out" {
 	err = p.Validate(context.Background(), engine.ValidateOptions{})
 	if err == nil || !strings.Contains(err.Error(), "This sink cannot sync") || !strings.Contains(err.Error(), "p.hcl:6:3") {
 		t.Errorf("validate: %v", err)
+	}
+}
+
+// The rows that changed are gathered into full batches before they are
+// written: 1% of the rows changed is 1% of the sink's requests, not a
+// request per batch with a row or two in it.
+func TestSyncGathersChangedRowsIntoFullBatches(t *testing.T) {
+	f := newSyncFixture(t)
+	var rows []string
+	for i := range 1000 {
+		rows = append(rows, fmt.Sprintf("%d=n%d", i, i))
+	}
+	f.input(rows...)
+	body := syncChanges + "\n  batch { rows = 100 }"
+	if _, err := f.run(body, engine.RunOptions{}); err != nil || len(f.db.calls) != 10 {
+		t.Fatalf("first run: %v, writes of %v rows", err, f.db.calls)
+	}
+	for i := 0; i < 1000; i += 50 {
+		rows[i] = fmt.Sprintf("%d=changed", i)
+	}
+	f.input(rows...)
+	f.db.calls = nil
+	if n, err := f.run(body, engine.RunOptions{}); err != nil || n.Unchanged != 980 {
+		t.Fatalf("second run: %v %+v", err, n)
+	}
+	if !slices.Equal(f.db.calls, []int{20}) {
+		t.Errorf("20 changed rows, spread over the input, were written in batches of %v rows; want one of 20", f.db.calls)
 	}
 }

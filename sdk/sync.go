@@ -22,6 +22,25 @@ type Syncer interface {
 	Leave(ctx context.Context, keys arrow.RecordBatch, action LeaveAction) (WriteResult, error)
 }
 
+// KeylessSyncer is implemented by a Syncer that some configurations leave
+// without a key — a sink that creates a new record for every row —, so
+// that KeyColumns is empty. KeylessReason says why, in terms of the sink's
+// configuration, for the diagnostic that refuses its sync block.
+type KeylessSyncer interface {
+	Syncer
+	KeylessReason() string
+}
+
+// LeaveLimiter is implemented by a Syncer that, in some configurations,
+// cannot act on the records of rows that left its input in every way.
+// LeaveUnsupported returns why action cannot be taken, in terms of the
+// sink's configuration, or "" when it can; the engine refuses a sync block
+// whose on_leave asks for it, before the run.
+type LeaveLimiter interface {
+	Syncer
+	LeaveUnsupported(action LeaveAction) string
+}
+
 // LeaveAction is what a sink does to the record of a row that left its
 // input.
 type LeaveAction string

@@ -11,22 +11,12 @@ import (
 // names — and prints, for each failure, what to do about it. It moves no
 // data and writes nothing.
 func (c *cli) checkCmd(args []string) error {
-	fs := newFlags("check", "check <file|dir> [flags]", c.stderr)
-	var in inputFlags
-	in.register(fs)
-	pos, err := parse(fs, args)
+	fs, in := pipelineFlags("check", "check <file|dir> [flags]", c.stderr)
+	path, err := parsePath(fs, args)
 	if err != nil {
 		return err
 	}
-	path, err := onePath(pos, fs)
-	if err != nil {
-		return err
-	}
-	eng, err := c.newEngine(slog.LevelWarn)
-	if err != nil {
-		return err
-	}
-	p, err := c.load(eng, path, in.inputs())
+	p, err := c.loadPipeline(path, in, slog.LevelWarn)
 	if err != nil {
 		return err
 	}

@@ -60,8 +60,29 @@ func (f *inputFlags) register(fs *flag.FlagSet) {
 	fs.Var(&f.varFiles, "var-file", "read variables from a file of name = value lines (repeatable)")
 }
 
+// pipelineFlags returns the flag set of a command that reads a pipeline,
+// with --var and --var-file declared on it, and what those flags collect.
+// Every such command takes them, so a pipeline's variables are given the
+// same way whatever the command.
+func pipelineFlags(name, usage string, w io.Writer) (*flag.FlagSet, *inputFlags) {
+	fs := newFlags(name, usage, w)
+	in := new(inputFlags)
+	in.register(fs)
+	return fs, in
+}
+
 func (f *inputFlags) inputs() engine.Inputs {
 	return engine.Inputs{Vars: f.vars, VarFiles: f.varFiles}
+}
+
+// parsePath parses the command line of a command that takes one pipeline
+// (see parse) and returns the pipeline's path.
+func parsePath(fs *flag.FlagSet, args []string) (string, error) {
+	pos, err := parse(fs, args)
+	if err != nil {
+		return "", err
+	}
+	return onePath(pos, fs)
 }
 
 // onePath checks that exactly one pipeline path was given.

@@ -28,6 +28,29 @@ func (c *cli) load(eng *engine.Engine, path string, in engine.Inputs) (*engine.P
 	return p, nil
 }
 
+// loadPipeline loads the pipeline at path, with the variables in gives it,
+// on an engine with the builtin plugins that logs at level, printing
+// diagnostics on failure.
+func (c *cli) loadPipeline(path string, in *inputFlags, level slog.Level) (*engine.Pipeline, error) {
+	eng, err := c.newEngine(level)
+	if err != nil {
+		return nil, err
+	}
+	return c.load(eng, path, in.inputs())
+}
+
+// pipelineError turns the error of a loaded pipeline's run, plan or mapping
+// test into the command's: configuration diagnostics are printed and exit 2
+// (see reportDiagnostics); any other error exits 1, with the pipeline's
+// secrets redacted from its message.
+func (c *cli) pipelineError(p *engine.Pipeline, err error) error {
+	var diags *engine.Diagnostics
+	if errors.As(err, &diags) {
+		return c.reportDiagnostics(err)
+	}
+	return &exitError{code: exitFailed, err: errors.New(p.Redact(err.Error()))}
+}
+
 // reportDiagnostics prints a *engine.Diagnostics error with source snippets
 // and turns it into exit code 2; other errors are returned as they are.
 func (c *cli) reportDiagnostics(err error) error {

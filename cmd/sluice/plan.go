@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -28,28 +27,18 @@ import (
 // with the totals; --out saves every row's decision as JSON lines or
 // Parquet.
 func (c *cli) planCmd(args []string) error {
-	fs := newFlags("plan", "plan <file|dir> [flags]", c.stderr)
-	var in inputFlags
-	in.register(fs)
+	fs, in := pipelineFlags("plan", "plan <file|dir> [flags]", c.stderr)
 	out := fs.String("out", "", "save every row's decision to `file`: .jsonl (JSON lines) or .parquet")
 	limit := fs.Int("show", 50, "print at most `n` rows that change something (0: none, -1: all)")
 	full := fs.Bool("full", false, "sinks with a sync block consider every row, not only those that changed since the last run")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	path, err := onePath(pos, fs)
+	path, err := parsePath(fs, args)
 	if err != nil {
 		return err
 	}
 	if *out != "" && !strings.HasSuffix(*out, ".jsonl") && !strings.HasSuffix(*out, ".parquet") {
 		return usageError("--out %s: the file name must end in .jsonl or .parquet", *out)
 	}
-	eng, err := c.newEngine(slog.LevelWarn)
-	if err != nil {
-		return err
-	}
-	p, err := c.load(eng, path, in.inputs())
+	p, err := c.loadPipeline(path, in, slog.LevelWarn)
 	if err != nil {
 		return err
 	}
@@ -62,11 +51,7 @@ func (c *cli) planCmd(args []string) error {
 	}})
 	c.printWarnings(p)
 	if err != nil {
-		var diags *engine.Diagnostics
-		if errors.As(err, &diags) {
-			return c.reportDiagnostics(err)
-		}
-		return &exitError{code: exitFailed, err: errors.New(p.Redact(err.Error()))}
+		return c.pipelineError(p, err)
 	}
 	slices.SortFunc(rows, func(a, b engine.PlannedRow) int {
 		if a.Sink != b.Sink {

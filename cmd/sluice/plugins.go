@@ -17,9 +17,7 @@ func (c *cli) pluginsCmd(args []string) error {
 		return usageError("usage: sluice plugins list [--pipeline <file|dir>] | sluice plugins describe <name> [--pipeline <file|dir>]")
 	}
 	sub := args[0]
-	fs := newFlags("plugins "+sub, "plugins "+sub+" [<name>] [--pipeline <file|dir>]", c.stderr)
-	var in inputFlags
-	in.register(fs)
+	fs, in := pipelineFlags("plugins "+sub, "plugins "+sub+" [<name>] [--pipeline <file|dir>]", c.stderr)
 	pipeline := fs.String("pipeline", "", "also list the external plugins that the pipeline's plugin blocks declare (their binaries are started to ask them)")
 	pos, err := parse(fs, args[1:])
 	if err != nil {
@@ -83,7 +81,7 @@ type listed struct {
 
 // allPlugins returns the builtin plugins and, with a pipeline, the external
 // plugins its plugin blocks declare, in kind and name order.
-func (c *cli) allPlugins(eng *engine.Engine, pipeline string, in inputFlags) ([]listed, error) {
+func (c *cli) allPlugins(eng *engine.Engine, pipeline string, in *inputFlags) ([]listed, error) {
 	var out []listed
 	for _, p := range eng.Plugins() {
 		out = append(out, listed{p, "builtin"})

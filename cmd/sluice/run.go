@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -11,27 +10,17 @@ import (
 )
 
 func (c *cli) runCmd(args []string) error {
-	fs := newFlags("run", "run <file|dir> [flags]", c.stderr)
-	var in inputFlags
-	in.register(fs)
+	fs, in := pipelineFlags("run", "run <file|dir> [flags]", c.stderr)
 	asJSON := fs.Bool("json", false, "print the run summary as JSON on stdout")
 	quiet := fs.Bool("quiet", false, "print no progress, only the summary and errors")
 	grace := fs.Duration("grace", 10*time.Second, "after Ctrl-C, how long batches already read may take to be written")
 	full := fs.Bool("full", false, "sinks with a sync block send every row, not only those that changed since the last run")
 	massDelete := fs.Bool("allow-mass-delete", false, "let sync sinks act on more rows that left their input than their safety rail allows")
-	pos, err := parse(fs, args)
+	path, err := parsePath(fs, args)
 	if err != nil {
 		return err
 	}
-	path, err := onePath(pos, fs)
-	if err != nil {
-		return err
-	}
-	eng, err := c.newEngine(slog.LevelInfo)
-	if err != nil {
-		return err
-	}
-	p, err := c.load(eng, path, in.inputs())
+	p, err := c.loadPipeline(path, in, slog.LevelInfo)
 	if err != nil {
 		return err
 	}
@@ -62,33 +51,19 @@ func (c *cli) runCmd(args []string) error {
 	case stats.Status == engine.StatusInterrupted:
 		return &exitError{code: exitInterrupted}
 	case err != nil:
-		var diags *engine.Diagnostics
-		if errors.As(err, &diags) {
-			return c.reportDiagnostics(err)
-		}
-		return &exitError{code: exitFailed, err: errors.New(p.Redact(err.Error()))}
+		return c.pipelineError(p, err)
 	}
 	return nil
 }
 
 func (c *cli) validateCmd(args []string) error {
-	fs := newFlags("validate", "validate <file|dir> [flags]", c.stderr)
-	var in inputFlags
-	in.register(fs)
+	fs, in := pipelineFlags("validate", "validate <file|dir> [flags]", c.stderr)
 	online := fs.Bool("online", false, "also connect to each sink's destination and check the configuration against it")
-	pos, err := parse(fs, args)
+	path, err := parsePath(fs, args)
 	if err != nil {
 		return err
 	}
-	path, err := onePath(pos, fs)
-	if err != nil {
-		return err
-	}
-	eng, err := c.newEngine(slog.LevelWarn)
-	if err != nil {
-		return err
-	}
-	p, err := c.load(eng, path, in.inputs())
+	p, err := c.loadPipeline(path, in, slog.LevelWarn)
 	if err != nil {
 		return err
 	}

@@ -14,12 +14,8 @@ import (
 )
 
 // openState loads a pipeline and opens its state store.
-func (c *cli) openState(path string, in inputFlags) (*engine.Pipeline, state.Store, error) {
-	eng, err := c.newEngine(slog.LevelWarn)
-	if err != nil {
-		return nil, nil, err
-	}
-	p, err := c.load(eng, path, in.inputs())
+func (c *cli) openState(path string, in *inputFlags) (*engine.Pipeline, state.Store, error) {
+	p, err := c.loadPipeline(path, in, slog.LevelWarn)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -32,16 +28,10 @@ func (c *cli) openState(path string, in inputFlags) (*engine.Pipeline, state.Sto
 
 // runsCmd prints a pipeline's run history, newest first.
 func (c *cli) runsCmd(args []string) error {
-	fs := newFlags("runs", "runs <file|dir> [flags]", c.stderr)
-	var in inputFlags
-	in.register(fs)
+	fs, in := pipelineFlags("runs", "runs <file|dir> [flags]", c.stderr)
 	limit := fs.Int("n", 20, "how many runs to show")
 	asJSON := fs.Bool("json", false, "print the runs as JSON")
-	pos, err := parse(fs, args)
-	if err != nil {
-		return err
-	}
-	path, err := onePath(pos, fs)
+	path, err := parsePath(fs, args)
 	if err != nil {
 		return err
 	}
@@ -108,16 +98,10 @@ func (c *cli) stateCmd(args []string) error {
 		return usageError("usage: sluice state show <file|dir> | sluice state reset <file|dir> [--sink sink.<name>]")
 	}
 	sub := args[0]
-	fs := newFlags("state "+sub, "state "+sub+" <file|dir> [flags]", c.stderr)
-	var in inputFlags
-	in.register(fs)
+	fs, in := pipelineFlags("state "+sub, "state "+sub+" <file|dir> [flags]", c.stderr)
 	asJSON := fs.Bool("json", false, "print the state as JSON (show)")
 	sink := fs.String("sink", "", "reset only this sink's sync snapshot, such as sink.contacts (reset)")
-	pos, err := parse(fs, args[1:])
-	if err != nil {
-		return err
-	}
-	path, err := onePath(pos, fs)
+	path, err := parsePath(fs, args[1:])
 	if err != nil {
 		return err
 	}

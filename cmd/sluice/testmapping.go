@@ -13,23 +13,13 @@ import (
 // a sink, reads it back, deletes it, and shows, field by field, what was
 // sent and what was stored; it names every field that did not round-trip.
 func (c *cli) testMappingCmd(args []string) error {
-	fs := newFlags("test-mapping", "test-mapping <file|dir> [--sink name] [flags]", c.stderr)
-	var in inputFlags
-	in.register(fs)
+	fs, in := pipelineFlags("test-mapping", "test-mapping <file|dir> [--sink name] [flags]", c.stderr)
 	sink := fs.String("sink", "", "the sink to test, as contacts or sink.contacts (needed when several sinks can be tested)")
-	pos, err := parse(fs, args)
+	path, err := parsePath(fs, args)
 	if err != nil {
 		return err
 	}
-	path, err := onePath(pos, fs)
-	if err != nil {
-		return err
-	}
-	eng, err := c.newEngine(slog.LevelWarn)
-	if err != nil {
-		return err
-	}
-	p, err := c.load(eng, path, in.inputs())
+	p, err := c.loadPipeline(path, in, slog.LevelWarn)
 	if err != nil {
 		return err
 	}
@@ -37,13 +27,10 @@ func (c *cli) testMappingCmd(args []string) error {
 	c.printWarnings(p)
 	if err != nil {
 		var diags *engine.Diagnostics
-		if errors.As(err, &diags) {
-			return c.reportDiagnostics(err)
-		}
-		if rep.Cleanup != "" && !rep.Removed {
+		if !errors.As(err, &diags) && rep.Cleanup != "" && !rep.Removed {
 			fmt.Fprintln(c.stderr, "sluice:", rep.Cleanup)
 		}
-		return &exitError{code: exitFailed, err: errors.New(p.Redact(err.Error()))}
+		return c.pipelineError(p, err)
 	}
 	c.printf("%s: created %s %s from the first row, read it back", rep.Sink, rep.Table, rep.Record)
 	if rep.Removed {

@@ -1,13 +1,14 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
-	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
 )
 
 // StateBlock is the pipeline's `state { … }` block: where it keeps its
@@ -55,9 +56,28 @@ func (p *Pipeline) decodeState(blocks hcl.Blocks, ctx *hcl.EvalContext) hcl.Diag
 	diags = append(diags, ds...)
 	decode := func(name string, dst *string) *hcl.Attribute {
 		attr, ok := content.Attributes[name]
-		if ok {
-			diags = append(diags, gohcl.DecodeExpression(attr.Expr, ctx, dst)...)
+		if !ok {
+			return nil
 		}
+		// The URL usually comes from a sensitive variable, whose value is
+		// marked: the store needs it plain. The whole URL is redacted from
+		// output as a sensitive value of the state block.
+		v, ds := attr.Expr.Value(ctx)
+		diags = append(diags, ds...)
+		if ds.HasErrors() {
+			return attr
+		}
+		v, _ = v.UnmarkDeep()
+		v, err := convert.Convert(v, cty.String)
+		if err == nil && v.IsNull() {
+			err = errors.New("a value is required")
+		}
+		if err != nil {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid " + name,
+				Detail: fmt.Sprintf("%s must be a string: %v.", name, err), Subject: attr.Expr.Range().Ptr()})
+			return attr
+		}
+		*dst = v.AsString()
 		return attr
 	}
 	decode("backend", &s.Backend)

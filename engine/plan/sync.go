@@ -28,9 +28,15 @@ func (n *Node) checkSync() hcl.Diagnostics {
 	keys := syncer.KeyColumns()
 	var diags hcl.Diagnostics
 	if len(keys) == 0 {
+		detail := fmt.Sprintf("%s names no input column that identifies a row's record, so rows cannot be matched with earlier runs.", n.Address())
+		if k, ok := syncer.(sdk.KeylessSyncer); ok {
+			if reason := k.KeylessReason(); reason != "" {
+				detail = fmt.Sprintf("%s cannot sync as configured: %s", n.Address(), reason)
+			}
+		}
 		diags = append(diags, &hcl.Diagnostic{
 			Severity: hcl.DiagError, Summary: "No key to sync by",
-			Detail:  fmt.Sprintf("%s names no input column that identifies a row's record, so rows cannot be matched with earlier runs.", n.Address()),
+			Detail:  detail,
 			Subject: c.Sync.DeclRange.Ptr(),
 		})
 	}
@@ -40,6 +46,15 @@ func (n *Node) checkSync() hcl.Diagnostics {
 				Severity: hcl.DiagError, Summary: "Key column not in the input",
 				Detail:  fmt.Sprintf("The sink's key reads column %q, which its input does not have.", k),
 				Subject: c.Sync.DeclRange.Ptr(),
+			})
+		}
+	}
+	if l, ok := syncer.(sdk.LeaveLimiter); ok && c.Sync.OnLeave != "nothing" {
+		if reason := l.LeaveUnsupported(sdk.LeaveAction(c.Sync.OnLeave)); reason != "" {
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError, Summary: "Unsupported on_leave",
+				Detail:  fmt.Sprintf("%s cannot act on rows that left with on_leave = %q: %s", n.Address(), c.Sync.OnLeave, reason),
+				Subject: c.Sync.OnLeaveRange.Ptr(),
 			})
 		}
 	}

@@ -19,7 +19,8 @@ type Dry struct {
 	// Write is called, concurrently as the sink's write policy allows, for
 	// every batch a sink receives. first is the number of the batch's first
 	// row among the rows the sink received in this run, counting from 0, or
-	// -1 for a batch of rows being written again. Its result is accounted
+	// -1 for a batch of rows being written again and for a sync sink's
+	// batches (only its changed rows, so their numbers say nothing). Its result is accounted
 	// for as the sink's would be: rejected rows go to the rejects stream.
 	Write func(ctx context.Context, n *plan.Node, first int64, rec arrow.RecordBatch) (sdk.WriteResult, error)
 }

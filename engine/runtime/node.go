@@ -41,7 +41,11 @@ func (n *node) instance() any {
 // wire builds the running nodes and the channels between them.
 func (r *run) wire(pl *plan.Plan) {
 	byPlan := map[*plan.Node]*node{}
+	r.cpPending = map[string]sdk.Checkpoint{}
 	for _, pn := range pl.Nodes {
+		if pn.Sink != nil && pn.Config.Sync != nil {
+			r.syncing = true
+		}
 		n := &node{Node: pn}
 		if pn.Input != nil || len(pn.RejectsFrom) > 0 {
 			n.in = make(chan *envelope, r.opts.QueueDepth)
@@ -65,11 +69,7 @@ func (r *run) wire(pl *plan.Plan) {
 		}
 		if n.Source != nil {
 			addr := n.Address()
-			n.tracker = newTracker(func(cp sdk.Checkpoint) {
-				if r.opts.OnCheckpoint != nil {
-					r.opts.OnCheckpoint(addr, cp)
-				}
-			})
+			n.tracker = newTracker(func(cp sdk.Checkpoint) { r.commitCheckpoint(addr, cp) })
 		}
 	}
 }

@@ -46,6 +46,10 @@ type Options struct {
 	AllowMassLeave bool
 	// Dry, when set, writes nothing (see Dry).
 	Dry *Dry
+	// SnapshotInterval is how often the rows sync sinks confirmed are saved
+	// while a run goes. Source checkpoints are passed to OnCheckpoint only
+	// once the rows before them are saved. Default one second.
+	SnapshotInterval time.Duration
 }
 
 // RetryPolicy is how often and how patiently the engine writes rows again
@@ -87,6 +91,9 @@ func (o *Options) defaults() {
 	if o.Retry.MaxBackoff <= 0 {
 		o.Retry.MaxBackoff = 30 * time.Second
 	}
+	if o.SnapshotInterval <= 0 {
+		o.SnapshotInterval = time.Second
+	}
 	if o.State == nil {
 		o.State = state.NewMemory("")
 	}
@@ -104,6 +111,12 @@ type run struct {
 
 	mu       sync.Mutex
 	firstErr error
+
+	// syncing says the run has sync sinks: checkpoints then wait in
+	// cpPending for their snapshots to be saved.
+	syncing   bool
+	cpMu      sync.Mutex
+	cpPending map[string]sdk.Checkpoint
 }
 
 // Run executes the plan until its sources are exhausted, a node fails, or
@@ -143,6 +156,7 @@ func Run(ctx context.Context, pl *plan.Plan, opts Options) (Stats, error) {
 		}
 	}()
 
+	stopSyncs := r.startSyncs()
 	stopProgress := r.reportProgress()
 	var wg sync.WaitGroup
 	for _, n := range r.nodes {
@@ -153,6 +167,7 @@ func Run(ctx context.Context, pl *plan.Plan, opts Options) (Stats, error) {
 		}()
 	}
 	wg.Wait()
+	stopSyncs()
 	stopProgress()
 
 	stats := r.stats()

@@ -15,12 +15,6 @@ import (
 )
 
 func (n *node) runSink(r *run) {
-	if n.Config.Sync != nil {
-		var err error
-		if n.sync, err = newSyncer(r.runCtx, r, n); err != nil {
-			r.fail(fmt.Errorf("%s: reading the sync snapshot: %w", n.Address(), err))
-		}
-	}
 	writes := make(chan *envelope, n.Writes.InFlight)
 	var wg sync.WaitGroup
 	for range n.Writes.InFlight {
@@ -40,7 +34,7 @@ func (n *node) runSink(r *run) {
 	close(writes)
 	wg.Wait()
 	ctx := context.WithoutCancel(r.runCtx)
-	if n.sync != nil && r.err() == nil && r.opts.Dry == nil {
+	if n.sync != nil && r.opts.Dry == nil {
 		n.finishSync(ctx, r)
 	}
 	if a, ok := n.Sink.(sdk.Aborter); ok && (r.err() != nil || r.opts.Dry != nil) {
@@ -54,15 +48,17 @@ func (n *node) runSink(r *run) {
 	}
 }
 
-// finishSync saves the rows a sync sink confirmed and, when this run read
-// its whole input, acts on the rows that left it.
+// finishSync saves the rows a sync sink confirmed — after a failure or an
+// interruption too: they were written — and, when this run read its whole
+// input and wrote it, acts on the rows that left it.
 func (n *node) finishSync(ctx context.Context, r *run) {
-	if err := n.sync.save(ctx); err != nil {
+	complete := r.err() == nil && r.readCtx.Err() == nil
+	if err := n.sync.save(ctx, complete); err != nil {
 		r.fail(fmt.Errorf("%s: saving the sync snapshot: %w", n.Address(), err))
 		return
 	}
-	if r.readCtx.Err() != nil {
-		return // interrupted: the input is not complete, so nothing has left it
+	if !complete {
+		return // the input is not complete, so nothing has left it
 	}
 	if err := n.sync.leave(r.runCtx, r); err != nil {
 		r.fail(fmt.Errorf("%s: %w", n.Address(), err))
@@ -76,9 +72,13 @@ func (n *node) rebatch(r *run, out chan<- *envelope) {
 	var (
 		pieces  []arrow.RecordBatch
 		tickets []*ticket
+		entries []state.Entry
 		rows    int
 		bytes   int64
-		seen    int64 // rows passed on so far
+		// seen is the number of rows passed on so far, which numbers the
+		// rows of each batch; a sync sink's rows, only those that changed,
+		// are not numbered (-1).
+		seen int64
 	)
 	flush := func() {
 		if rows == 0 {
@@ -88,9 +88,12 @@ func (n *node) rebatch(r *run, out chan<- *envelope) {
 		for _, p := range pieces {
 			p.Release()
 		}
-		env := &envelope{rec: rec, tickets: tickets, first: seen}
+		env := &envelope{rec: rec, tickets: tickets, entries: entries, first: seen}
 		seen += int64(rows)
-		pieces, tickets, rows, bytes = nil, nil, 0, 0
+		if n.sync != nil {
+			env.first = -1
+		}
+		pieces, tickets, entries, rows, bytes = nil, nil, nil, 0, 0
 		if err != nil {
 			r.fail(fmt.Errorf("%s: joining batches: %w", n.Address(), err))
 			env.release()
@@ -110,10 +113,21 @@ func (n *node) rebatch(r *run, out chan<- *envelope) {
 		total := env.rows()
 		n.counters.in.Add(int64(total))
 		n.counters.batches.Add(1)
+		if n.sync != nil {
+			// Only new and changed rows go on, gathered into full batches:
+			// a sync that changes 1% of the rows sends 1% of the requests.
+			if env = n.changedRows(r, env); env == nil {
+				continue
+			}
+			total = env.rows()
+		}
 		if maxRows == 0 && maxBytes == 0 {
 			// The sink takes batches of any size.
 			env.first = seen
 			seen += int64(total)
+			if n.sync != nil {
+				env.first = -1
+			}
 			select {
 			case out <- env:
 			case <-r.runCtx.Done():
@@ -135,6 +149,9 @@ func (n *node) rebatch(r *run, out chan<- *envelope) {
 				piece = env.rec.NewSlice(int64(off), int64(off+take))
 			}
 			pieces = append(pieces, piece)
+			if env.entries != nil {
+				entries = append(entries, env.entries[off:off+take]...)
+			}
 			for _, t := range env.tickets {
 				t.retain()
 			}
@@ -158,26 +175,32 @@ func (n *node) rebatch(r *run, out chan<- *envelope) {
 	}
 }
 
-// write writes one batch — for a sync sink, only its new and changed rows
-// — and accounts for every row.
-func (n *node) write(r *run, env *envelope) {
-	defer env.release()
-	if n.sync == nil {
-		n.writeRows(r, env, env.rec, nil)
-		return
-	}
+// changedRows keeps the rows of env that are new or changed since the last
+// run, with their snapshot entries, and counts the others as unchanged. It
+// returns nil, having released env, when no row changed.
+func (n *node) changedRows(r *run, env *envelope) *envelope {
 	changed, entries, unchanged, err := n.sync.filter(r, env.rec)
 	if err != nil {
 		r.fail(fmt.Errorf("%s: comparing rows with the sync snapshot: %w", n.Address(), err))
-		return
+		env.release()
+		return nil
 	}
 	n.counters.out.Add(int64(unchanged))
 	n.counters.unchanged.Add(int64(unchanged))
 	if changed == nil {
-		return
+		env.release()
+		return nil
 	}
-	defer changed.Release()
-	n.writeRows(r, env, changed, entries)
+	env.rec.Release()
+	env.rec, env.entries = changed, entries
+	return env
+}
+
+// write writes one batch — for a sync sink, rows that are new or changed —
+// and accounts for every row.
+func (n *node) write(r *run, env *envelope) {
+	defer env.release()
+	n.writeRows(r, env, env.rec, env.entries)
 }
 
 // writeRows writes rec, writing rows again while the sink reports them as

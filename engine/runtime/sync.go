@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -29,16 +30,28 @@ type syncer struct {
 	// sendAll is set when every row must be sent: --full, or a snapshot
 	// written by another configuration or input schema.
 	sendAll bool
+	// partialFingerprint is what saves before the end of the run record:
+	// the snapshot's own fingerprint while it holds rows written under
+	// another configuration, so that a run that does not finish leaves the
+	// snapshot distrusted and the next run sends every row again; the
+	// sink's fingerprint otherwise.
+	partialFingerprint string
 
 	mu      sync.Mutex
 	seen    map[state.Key]struct{}
 	pending []state.Entry
+
+	// saveMu orders saves: one that took newer entries must not land
+	// before one that took older entries of the same keys.
+	saveMu sync.Mutex
+	// storedFingerprint is the fingerprint the store holds.
+	storedFingerprint string
 }
 
 // newSyncer loads a sync sink's snapshot.
 func newSyncer(ctx context.Context, r *run, n *node) (*syncer, error) {
 	sink := n.Sink.(sdk.Syncer)
-	s := &syncer{n: n, sink: sink, store: r.opts.State, seen: map[state.Key]struct{}{}}
+	s := &syncer{n: n, sink: sink, store: r.opts.State}
 	for _, name := range sink.KeyColumns() {
 		s.keyCols = append(s.keyCols, n.In.FieldIndices(name)[0])
 	}
@@ -47,6 +60,9 @@ func newSyncer(ctx context.Context, r *run, n *node) (*syncer, error) {
 		return nil, err
 	}
 	s.snapshot = snap
+	s.seen = make(map[state.Key]struct{}, len(snap.Rows))
+	s.storedFingerprint = snap.Fingerprint
+	s.partialFingerprint = n.Fingerprint
 	switch {
 	case r.opts.FullSync:
 		s.sendAll = true
@@ -54,6 +70,7 @@ func newSyncer(ctx context.Context, r *run, n *node) (*syncer, error) {
 	case len(snap.Rows) > 0 && snap.Fingerprint != n.Fingerprint:
 		s.sendAll = true
 		r.opts.Logger.Info("the sink's configuration or input changed since the last run: sending every row", "sink", n.Address())
+		s.partialFingerprint = snap.Fingerprint
 	}
 	return s, nil
 }
@@ -74,8 +91,13 @@ func (s *syncer) filter(r *run, rec arrow.RecordBatch) (arrow.RecordBatch, []sta
 	s.mu.Lock()
 	for i := range n {
 		key, content := h.key(keyCols, i), h.content(cols, i)
-		s.seen[key] = struct{}{}
-		if prev, ok := s.snapshot.Rows[key]; ok && prev == content && !s.sendAll {
+		prev, known := s.snapshot.Rows[key]
+		if known {
+			// Only the snapshot's keys can leave: a run's new keys need not
+			// be remembered.
+			s.seen[key] = struct{}{}
+		}
+		if known && prev == content && !s.sendAll {
 			continue
 		}
 		changed = append(changed, i)
@@ -108,16 +130,137 @@ func (s *syncer) confirm(entries []state.Entry) {
 	s.mu.Unlock()
 }
 
-// save writes the confirmed rows to the snapshot.
-func (s *syncer) save(ctx context.Context) error {
+// save writes the rows confirmed so far to the snapshot. complete says the
+// run has read its whole input and written it without failing: only then
+// does the snapshot take the sink's fingerprint when it had another.
+//
+// The runtime saves while the run goes, before it passes on the source
+// checkpoints that cover the rows saved, so that a checkpoint is never
+// ahead of the snapshot: a run that resumes after it would not read those
+// rows again, and their snapshot entries would be lost — an incremental
+// source's row changed back to its old value would then look unchanged.
+func (s *syncer) save(ctx context.Context, complete bool) error {
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
 	s.mu.Lock()
 	pending := s.pending
 	s.pending = nil
 	s.mu.Unlock()
-	if len(pending) == 0 {
+	fingerprint := s.partialFingerprint
+	if complete {
+		fingerprint = s.n.Fingerprint
+	}
+	if len(pending) == 0 && fingerprint == s.storedFingerprint {
 		return nil
 	}
-	return s.store.UpdateSnapshot(ctx, s.n.Address(), s.n.Fingerprint, pending, nil)
+	if err := s.store.UpdateSnapshot(ctx, s.n.Address(), fingerprint, lastPerKey(pending), nil); err != nil {
+		return err
+	}
+	s.storedFingerprint = fingerprint
+	if complete {
+		s.partialFingerprint = fingerprint
+	}
+	return nil
+}
+
+// saveSyncs saves what every sync sink has confirmed, then passes on the
+// source checkpoints committed before: by then every row before them is in
+// a snapshot, or was not confirmed and will be sent again.
+func (r *run) saveSyncs(ctx context.Context) {
+	r.cpMu.Lock()
+	cps := r.cpPending
+	r.cpPending = map[string]sdk.Checkpoint{}
+	r.cpMu.Unlock()
+	for _, n := range r.nodes {
+		if n.sync == nil {
+			continue
+		}
+		if err := n.sync.save(ctx, false); err != nil {
+			r.fail(fmt.Errorf("%s: saving the sync snapshot: %w", n.Address(), err))
+			return
+		}
+	}
+	for source, cp := range cps {
+		r.opts.OnCheckpoint(source, cp)
+	}
+}
+
+// commitCheckpoint passes a source's newly committed checkpoint on: at once,
+// or, when the run has sync sinks, at their next save.
+func (r *run) commitCheckpoint(source string, cp sdk.Checkpoint) {
+	if r.opts.OnCheckpoint == nil {
+		return
+	}
+	if !r.syncing {
+		r.opts.OnCheckpoint(source, cp)
+		return
+	}
+	r.cpMu.Lock()
+	r.cpPending[source] = cp
+	r.cpMu.Unlock()
+}
+
+// startSyncs loads the snapshots of sync sinks and, unless the run is dry,
+// saves what they confirm every SnapshotInterval until stop is called,
+// which saves a last time.
+func (r *run) startSyncs() (stop func()) {
+	if !r.syncing {
+		return func() {}
+	}
+	for _, n := range r.nodes {
+		if n.Sink == nil || n.Config.Sync == nil {
+			continue
+		}
+		s, err := newSyncer(r.runCtx, r, n)
+		if err != nil {
+			r.fail(fmt.Errorf("%s: reading the sync snapshot: %w", n.Address(), err))
+			continue
+		}
+		n.sync = s
+	}
+	if r.opts.Dry != nil {
+		return func() {} // a dry run writes nothing, so it confirms nothing to save
+	}
+	ctx := context.WithoutCancel(r.runCtx)
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		ticker := time.NewTicker(r.opts.SnapshotInterval)
+		defer ticker.Stop()
+		for {
+			select {
+			case <-ticker.C:
+				r.saveSyncs(ctx)
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+		r.saveSyncs(ctx)
+	}
+}
+
+// lastPerKey keeps the last of the entries of each key: a key written by
+// two batches since the last save holds the later batch's hash, whatever
+// order a store applies a save's entries in.
+func lastPerKey(entries []state.Entry) []state.Entry {
+	last := make(map[state.Key]int, len(entries))
+	for i, e := range entries {
+		last[e.Key] = i
+	}
+	if len(last) == len(entries) {
+		return entries
+	}
+	out := make([]state.Entry, 0, len(last))
+	for i, e := range entries {
+		if last[e.Key] == i {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // ErrMassLeave is the error of a run stopped by the safety rail.

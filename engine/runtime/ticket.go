@@ -6,6 +6,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 
+	"github.com/sluicedata/sluice/engine/state"
 	"github.com/sluicedata/sluice/sdk"
 )
 
@@ -88,6 +89,8 @@ type envelope struct {
 	// first is, for a batch a sink writes, the number of its first row
 	// among the rows the sink received.
 	first int64
+	// entries are, at a sync sink, the snapshot entries of rec's rows.
+	entries []state.Entry
 }
 
 // derive returns a new envelope for rec, a batch derived from the rows of

@@ -1,6 +1,7 @@
 package state
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -8,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -118,6 +120,13 @@ func (s *fileStore) Snapshot(_ context.Context, sink string) (*Snapshot, error) 
 }
 
 func (s *fileStore) UpdateSnapshot(_ context.Context, sink, fingerprint string, put []Entry, remove []Key) error {
+	// In key order: bbolt splits a leaf only when the transaction commits,
+	// so keys put in random order into a new or small bucket are each
+	// inserted into the middle of one ever longer leaf — 2 s for 50,000
+	// keys, against 0.1 s in order. Stable, so that of two entries of one
+	// key the later still wins.
+	put = slices.Clone(put)
+	slices.SortStableFunc(put, func(a, b Entry) int { return bytes.Compare(a.Key[:], b.Key[:]) })
 	return wrap(s.db.Update(func(tx *bolt.Tx) error {
 		b, err := s.bucket(tx, bucketSnapshots).CreateBucketIfNotExists([]byte(sink))
 		if err != nil {

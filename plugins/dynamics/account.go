@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 
+	"github.com/sluicedata/sluice/plugins/internal/valfmt"
 	"github.com/sluicedata/sluice/sdk"
 )
 
@@ -68,7 +69,7 @@ func (a *association) bind(ctx context.Context, m *matcher) (sdk.Diagnostics, er
 	}
 	// The association has a target of its own, even when account is also a
 	// table the match searches: it reads and creates other columns.
-	a.target = &target{t: t, views: map[string]*Sink{}}
+	a.target = &target{t: t, views: map[string]*writer{}}
 	if a.cfg.OnNone == onNoneCreate {
 		for i, col := range a.createCols {
 			path := sdk.Path{"account", "create", col}
@@ -90,7 +91,7 @@ func (a *association) bind(ctx context.Context, m *matcher) (sdk.Diagnostics, er
 				continue
 			}
 			f := &field{spec: &fieldSpec{Column: col, Path: path}, col: c, conv: conv, value: a.createProg[i],
-				prefix: append(appendJSONString(nil, col), ':')}
+				prefix: append(valfmt.AppendJSONString(nil, col), ':')}
 			if f.value >= 0 {
 				diags = append(diags, checkType(c, m.programs[f.value], path)...)
 			}
@@ -122,7 +123,7 @@ func (a *association) bind(ctx context.Context, m *matcher) (sdk.Diagnostics, er
 			continue
 		}
 		tg.assoc = &field{spec: &fieldSpec{Column: col, Path: path}, col: c, target: t,
-			prefix: append(appendJSONString(nil, c.Navigation[accountTable]+"@odata.bind"), ':')}
+			prefix: append(valfmt.AppendJSONString(nil, c.Navigation[accountTable]+"@odata.bind"), ':')}
 	}
 	return diags, nil
 }

@@ -81,8 +81,8 @@ func (s *Sink) Check(ctx context.Context, host sdk.Host) []sdk.CheckStep {
 			return append(steps, sdk.CheckStep{Name: "bulk messages", Detail: diags.Error(), Advice: "Set write_path = \"auto\" to fall back to $batch."})
 		}
 		how := "not available: rows go through $batch"
-		if s.useBulk() {
-			how = s.bulkMessage() + " available"
+		if s.w.useBulk() {
+			how = s.w.bulkMessage() + " available"
 		}
 		steps = append(steps, sdk.CheckStep{Name: "bulk messages", OK: true, Detail: how})
 	}

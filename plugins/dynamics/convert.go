@@ -10,6 +10,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/sluicedata/sluice/plugins/internal/textconv"
+	"github.com/sluicedata/sluice/plugins/internal/valfmt"
 )
 
 // A converter turns an expression's value for one row into the JSON value
@@ -61,7 +62,7 @@ func converterFor(c *column) converter {
 					return dst, valueErrorf(codeValue, "%s: the value is %d characters long; the column holds at most %d", name, n, c.MaxLength)
 				}
 			}
-			return appendJSONString(dst, s), nil
+			return valfmt.AppendJSONString(dst, s), nil
 		}
 	case c.Type == typeInteger || c.Type == typeBigInt:
 		lo, hi := float64(math.MinInt32), float64(math.MaxInt32)
@@ -196,7 +197,7 @@ func converterFor(c *column) converter {
 			if !ok {
 				return dst, valueErrorf(codeValue, "%s: %q is not a GUID", name, s)
 			}
-			return appendJSONString(dst, g), nil
+			return valfmt.AppendJSONString(dst, g), nil
 		}
 	}
 	return nil

@@ -37,6 +37,12 @@
 //     concurrency starts at the service's x-ms-dop-hint and adapts to 429s;
 //     transient errors are retried with exponential backoff and jitter; rows
 //     whose retries run out are rejected with the last error, never lost.
+//   - leave.go: change-only syncs. The sink is an sdk.Syncer — its key
+//     expressions name the input columns that identify a record — and acts
+//     on the records of rows that left the segment: delete, deactivate
+//     (the table's Inactive state, from its definition) or clear the
+//     mapped columns, through the same write path, never creating a record.
+//     It is sdk.Idempotent unless it creates.
 //   - check.go, advice.go: `sluice check`, which tests the connection and turns
 //     401, 403, 404, DNS and TLS failures into steps an administrator can
 //     take.
@@ -69,5 +75,6 @@
 //
 // Tests run against the Dataverse emulator (package emulator), over TLS, with
 // tokens from its authority through MSAL: there is no fake of Dataverse in
-// Go. docs/dynamics.md is the user's guide.
+// Go; package synctest runs whole syncs, and kills them. docs/dynamics.md is
+// the user's guide.
 package dynamics

@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/sluicedata/sluice/plugins/internal/valfmt"
 	"github.com/sluicedata/sluice/sdk"
 	"github.com/sluicedata/sluice/sdk/rowexpr"
 )
@@ -229,7 +230,7 @@ func (m *mapping) bindField(t *table, f *field, targets map[string]*table, const
 			Detail: fmt.Sprintf("%s.%s has type %s, which the sink does not write.", t.LogicalName, c.LogicalName, c.Type),
 			Path:   s.Path})
 	}
-	f.prefix = append(appendJSONString(nil, c.LogicalName), ':')
+	f.prefix = append(valfmt.AppendJSONString(nil, c.LogicalName), ':')
 	if f.value < 0 {
 		return diags // the expression did not compile; that is reported
 	}
@@ -277,7 +278,7 @@ func (m *mapping) bindLookup(t *table, f *field, targets map[string]*table) sdk.
 		return sdk.Diagnostics{{Severity: sdk.Error, Summary: "Unknown target table", Detail: fmt.Sprintf("The environment has no table %s.", target), Path: s.Path}}
 	}
 	f.target = tt
-	f.prefix = append(appendJSONString(nil, nav+"@odata.bind"), ':')
+	f.prefix = append(valfmt.AppendJSONString(nil, nav+"@odata.bind"), ':')
 	if f.byKey == nil {
 		if f.value < 0 {
 			return nil

@@ -8,6 +8,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/sluicedata/sluice/plugins/internal/valfmt"
 	"github.com/sluicedata/sluice/sdk"
 	"github.com/sluicedata/sluice/sdk/rowexpr"
 )
@@ -47,7 +48,7 @@ func (m *matcher) bind(ctx context.Context, main *table, base *mapping, constant
 				return diags, err
 			}
 		}
-		tg := &target{t: t, views: map[string]*Sink{}}
+		tg := &target{t: t, views: map[string]*writer{}}
 		m.byName[name] = tg
 		if slices.Contains(m.cfg.tables(s.cfg.Table), name) {
 			m.tables = append(m.tables, tg)
@@ -114,7 +115,7 @@ func (m *matcher) bindFields(ctx context.Context, tg *target, main *table, base 
 					continue
 				}
 				f := &field{spec: &fieldSpec{Column: p.name, Path: sdk.Path{"key", p.name}}, col: p.col, conv: conv,
-					value: base.keyIdx[i], prefix: append(appendJSONString(nil, p.col.LogicalName), ':')}
+					value: base.keyIdx[i], prefix: append(valfmt.AppendJSONString(nil, p.col.LogicalName), ':')}
 				tg.fields = append(tg.fields, &mfield{field: f, read: p.col.LogicalName,
 					extra: &fieldExtra{cands: []int{f.value}, def: -1, update: updateNever, empty: emptySkip}})
 			}

@@ -116,7 +116,7 @@ type target struct {
 	// values merge policies compare with.
 	selects []string
 	expands map[string][]string
-	views   map[string]*Sink
+	views   map[string]*writer
 }
 
 // mfield is a mapping entry bound to one table.

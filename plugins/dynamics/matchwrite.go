@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 
+	"github.com/sluicedata/sluice/plugins/internal/valfmt"
 	"github.com/sluicedata/sluice/sdk"
 )
 
@@ -16,7 +17,7 @@ import (
 
 // view returns the sink as it writes op (create or update) to a table by
 // id: the same connection, governor and options, that table's definition.
-func (m *matcher) view(tg *target, op string) *Sink {
+func (m *matcher) view(tg *target, op string) *writer {
 	m.viewMu.Lock()
 	defer m.viewMu.Unlock()
 	if v := tg.views[op]; v != nil {
@@ -28,15 +29,16 @@ func (m *matcher) view(tg *target, op string) *Sink {
 	cfg.Match, cfg.Merge, cfg.Account, cfg.Key = nil, nil, nil, nil
 	v := &Sink{cfg: cfg, ep: s.ep, logger: s.logger, in: s.in, client: s.client, meta: s.meta, gov: s.gov,
 		table: tg.t, apiPath: s.apiPath, mapping: &mapping{op: op, key: &keySpec{entitySet: tg.t.EntitySetName}}}
-	v.odataType = append([]byte(`"@odata.type":`), appendJSONString(nil, "Microsoft.Dynamics.CRM."+tg.t.LogicalName)...)
-	v.idPrefix = append(appendJSONString(nil, tg.t.PrimaryID), ':')
+	v.odataType = append([]byte(`"@odata.type":`), valfmt.AppendJSONString(nil, "Microsoft.Dynamics.CRM."+tg.t.LogicalName)...)
+	v.idPrefix = append(valfmt.AppendJSONString(nil, tg.t.PrimaryID), ':')
 	supported := tg.t.BulkUpdate
 	if op == opCreate {
 		supported = tg.t.BulkCreate
 	}
 	v.bulk.Store(cfg.WritePath != pathBatch && supported)
-	tg.views[op] = v
-	return v
+	v.w = &writer{Sink: v, op: op, onMissing: cfg.OnMissing}
+	tg.views[op] = v.w
+	return v.w
 }
 
 // write sends the batch's creates and updates, grouped by table and

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sluicedata/sluice/plugins/internal/textconv"
+	"github.com/sluicedata/sluice/plugins/internal/valfmt"
 	"github.com/sluicedata/sluice/sdk"
 )
 
@@ -65,7 +66,7 @@ func (b *matchBatch) mergeRow(r *mrow) *sdk.RowError {
 			if !create && sameID(curVal, id) {
 				continue
 			}
-			member = append(slices.Clone(f.prefix), appendJSONString(nil, "/"+f.target.EntitySetName+"("+id+")")...)
+			member = append(slices.Clone(f.prefix), valfmt.AppendJSONString(nil, "/"+f.target.EntitySetName+"("+id+")")...)
 			after = id
 		default:
 			val, err := f.conv(nil, v)
@@ -92,7 +93,7 @@ func (b *matchBatch) mergeRow(r *mrow) *sdk.RowError {
 		curVal := cur[readProp(f.col)]
 		if create || !sameID(curVal, r.acct.id) {
 			body = appendMember(body, f.prefix)
-			body = appendJSONString(body, "/"+a.target.t.EntitySetName+"("+r.acct.id+")")
+			body = valfmt.AppendJSONString(body, "/"+a.target.t.EntitySetName+"("+r.acct.id+")")
 			after := any(r.acct.id)
 			if r.acct.planned {
 				after = "new account (" + r.acct.label + ")"

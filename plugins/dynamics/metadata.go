@@ -54,6 +54,12 @@ type column struct {
 type option struct {
 	Value  int
 	Labels []string // every localized label, the user's first
+	// State options: the status a record in this state gets by default,
+	// and the state's language-independent name (Active, Inactive, …).
+	DefaultStatus *int
+	InvariantName string
+	// Status options: the state the status belongs to.
+	State *int
 }
 
 // altKey is an alternate key.
@@ -348,8 +354,11 @@ func (l localizedLabel) all() []string {
 
 type optionSetDoc struct {
 	Options []struct {
-		Value int
-		Label localizedLabel
+		Value         int
+		Label         localizedLabel
+		DefaultStatus *int
+		InvariantName string
+		State         *int
 	}
 	TrueOption, FalseOption *struct {
 		Value int
@@ -394,7 +403,7 @@ func (d *attributeDetails) apply(c *column) {
 		return
 	}
 	for _, o := range set.Options {
-		c.Options = append(c.Options, option{Value: o.Value, Labels: o.Label.all()})
+		c.Options = append(c.Options, option{Value: o.Value, Labels: o.Label.all(), DefaultStatus: o.DefaultStatus, InvariantName: o.InvariantName, State: o.State})
 	}
 	if set.TrueOption != nil {
 		c.TrueLabel = first(set.TrueOption.Label.all())

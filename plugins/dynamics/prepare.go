@@ -7,6 +7,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/google/uuid"
 
+	"github.com/sluicedata/sluice/plugins/internal/valfmt"
 	"github.com/sluicedata/sluice/sdk"
 	"github.com/sluicedata/sluice/sdk/rowexpr"
 )
@@ -105,7 +106,7 @@ func (s *Sink) prepare(rec arrow.RecordBatch, out *outcome) []*item {
 				}
 				if err == nil {
 					buf = appendMember(buf, f.prefix)
-					buf = appendJSONString(buf, "/"+f.target.EntitySetName+"("+f.byKey.predicate(rk, false)+")")
+					buf = valfmt.AppendJSONString(buf, "/"+f.target.EntitySetName+"("+f.byKey.predicate(rk, false)+")")
 				}
 			} else if f.isLookup() {
 				v := res[f.value]
@@ -119,7 +120,7 @@ func (s *Sink) prepare(rec arrow.RecordBatch, out *outcome) []*item {
 					err = valueErrorf(codeLookup, "%s: %s is not a GUID", f.spec.Column, describeValue(v))
 				} else {
 					buf = appendMember(buf, f.prefix)
-					buf = appendJSONString(buf, "/"+f.target.EntitySetName+"("+id+")")
+					buf = valfmt.AppendJSONString(buf, "/"+f.target.EntitySetName+"("+id+")")
 				}
 			} else {
 				v := res[f.value]
@@ -173,15 +174,15 @@ func (m *mapping) keyMembers(rk *rowKey) ([]byte, error) {
 				return nil, valueErrorf(codeKey, "key column %s is a lookup to several tables; the sink cannot create a record whose key holds characters a URL refuses", p.name)
 			}
 			nav := c.Navigation[c.Targets[0]]
-			buf = appendMember(buf, append(appendJSONString(nil, nav+"@odata.bind"), ':'))
-			buf = appendJSONString(buf, fmt.Sprintf("/%s(%s)", m.targetSets[c.Targets[0]], rk.vals[i]))
+			buf = appendMember(buf, append(valfmt.AppendJSONString(nil, nav+"@odata.bind"), ':'))
+			buf = valfmt.AppendJSONString(buf, fmt.Sprintf("/%s(%s)", m.targetSets[c.Targets[0]], rk.vals[i]))
 			continue
 		}
 		conv := converterFor(c)
 		if conv == nil {
 			return nil, valueErrorf(codeKey, "key column %s has type %s, which the sink cannot write", p.name, c.Type)
 		}
-		buf = appendMember(buf, append(appendJSONString(nil, c.LogicalName), ':'))
+		buf = appendMember(buf, append(valfmt.AppendJSONString(nil, c.LogicalName), ':'))
 		var err error
 		if buf, err = conv(buf, rk.vals[i]); err != nil {
 			return nil, err

@@ -15,7 +15,9 @@ import (
 	"sync/atomic"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 
+	"github.com/sluicedata/sluice/plugins/internal/valfmt"
 	"github.com/sluicedata/sluice/sdk"
 )
 
@@ -30,6 +32,8 @@ type Sink struct {
 	mapping    *mapping
 	evaluators *evaluatorPool
 	in         *arrow.Schema
+	// w writes with the sink's operation.
+	w *writer
 	// match is the compiled match block, when there is one (matchcompile.go);
 	// keyed the one a sink without plans with (plankeyed.go).
 	match *matcher
@@ -51,6 +55,18 @@ type Sink struct {
 
 	rowsIn    atomic.Int64
 	closeOnce sync.Once
+
+	// Leave actions (leave.go): what this run's rows addressed, and what
+	// deactivate and clear send, worked out at the first Leave.
+	mem            memory.Allocator
+	addressed      keySet
+	leaveOnce      sync.Once
+	deactivateBody []byte
+	deactivateErr  error
+	clearBody      []byte
+	clearsLookup   bool
+	clearKept      []string
+	warnedClear    atomic.Bool
 }
 
 // newSink checks the configuration; it does no I/O.
@@ -59,7 +75,9 @@ func newSink(cfg Config) (*Sink, error) {
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	return &Sink{cfg: cfg, ep: ep, specs: specs, warnings: diags, logger: slog.New(slog.DiscardHandler)}, nil
+	s := &Sink{cfg: cfg, ep: ep, specs: specs, warnings: diags, logger: slog.New(slog.DiscardHandler)}
+	s.w = &writer{Sink: s, op: cfg.Operation, onMissing: cfg.OnMissing}
+	return s, nil
 }
 
 // Open compiles the mapping against the input schema and, online, connects:
@@ -67,6 +85,7 @@ func newSink(cfg Config) (*Sink, error) {
 // table's definition and checks the mapping against it.
 func (s *Sink) Open(ctx context.Context, host sdk.Host, in *arrow.Schema) error {
 	s.logger = host.Logger()
+	s.mem = host.Allocator()
 	s.in = in
 	m, diags := compile(s.cfg.Operation, s.cfg.Key, s.specs, in)
 	diags = append(slices.Clone(s.warnings), diags...)
@@ -111,12 +130,12 @@ func (s *Sink) Open(ctx context.Context, host sdk.Host, in *arrow.Schema) error 
 	if diags.HasErrors() {
 		return diags
 	}
-	s.odataType = append([]byte(`"@odata.type":`), appendJSONString(nil, "Microsoft.Dynamics.CRM."+s.table.LogicalName)...)
-	s.idPrefix = append(appendJSONString(nil, s.table.PrimaryID), ':')
+	s.odataType = append([]byte(`"@odata.type":`), valfmt.AppendJSONString(nil, "Microsoft.Dynamics.CRM."+s.table.LogicalName)...)
+	s.idPrefix = append(valfmt.AppendJSONString(nil, s.table.PrimaryID), ':')
 	ceiling := s.ceiling(conn.dopHint)
 	path := "$batch"
-	if s.useBulk() {
-		path = s.bulkMessage()
+	if s.w.useBulk() {
+		path = s.w.bulkMessage()
 	}
 	s.logger.Info("connected to Dataverse", "environment", s.ep.base, "table", s.table.LogicalName,
 		"entity_set", s.table.EntitySetName, "operation", s.cfg.Operation, "path", path, "dop_hint", conn.dopHint, "concurrency", ceiling)
@@ -288,7 +307,7 @@ func (s *Sink) choosePath() sdk.Diagnostics {
 	switch s.cfg.WritePath {
 	case pathBulk:
 		if !supported {
-			return sdk.Errorf(sdk.Path{"write_path"}, "table %s does not support %s; use write_path = \"auto\" or \"batch\"", t.LogicalName, s.bulkMessage())
+			return sdk.Errorf(sdk.Path{"write_path"}, "table %s does not support %s; use write_path = \"auto\" or \"batch\"", t.LogicalName, s.w.bulkMessage())
 		}
 		s.bulk.Store(true)
 	case pathAuto:
@@ -309,6 +328,9 @@ func (s *Sink) Write(ctx context.Context, rec arrow.RecordBatch) (sdk.WriteResul
 	}
 	out := &outcome{}
 	items := s.prepare(rec, out)
+	if s.cfg.Operation != opCreate {
+		s.addressed.add(items)
+	}
 	items = s.limit(items, out)
 	items = s.collapse(items, out)
 	if len(s.mapping.key.parts) > 0 && len(items) > 0 {
@@ -322,7 +344,7 @@ func (s *Sink) Write(ctx context.Context, rec arrow.RecordBatch) (sdk.WriteResul
 			return sdk.WriteResult{}, err
 		}
 	}
-	if err := s.writeItems(ctx, items, out); err != nil {
+	if err := s.w.writeItems(ctx, items, out); err != nil {
 		return sdk.WriteResult{}, err
 	}
 	res := out.res

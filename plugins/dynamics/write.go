@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/sluicedata/sluice/plugins/internal/valfmt"
 	"github.com/sluicedata/sluice/sdk"
 )
 
@@ -32,6 +33,20 @@ import (
 // pieces of isolateBatch rows, which go through $batch with
 // continue-on-error to get each row's own error.
 
+// writer sends rows with one operation: the sink's own, for Write, or the
+// delete or update a leave action needs (see leave.go). The write path is
+// the same for both.
+type writer struct {
+	*Sink
+	op string
+	// onMissing is what happens to a row whose record does not exist, for
+	// update and delete: "skip" (counted as skipped) or "reject".
+	onMissing string
+	// batchOnly sends through $batch even where the sink uses the bulk
+	// messages.
+	batchOnly bool
+}
+
 // isolateBatch is the size at which a failing bulk piece is sent as $batch.
 const isolateBatch = 8
 
@@ -41,7 +56,7 @@ const isolateBatch = 8
 const batchParts = 100
 
 // writeItems writes prepared rows whose keys this Write holds.
-func (s *Sink) writeItems(ctx context.Context, items []*item, out *outcome) error {
+func (s *writer) writeItems(ctx context.Context, items []*item, out *outcome) error {
 	var err error
 	items, err = s.resolveKeys(ctx, items, out)
 	if err != nil {
@@ -60,19 +75,19 @@ func (s *Sink) writeItems(ctx context.Context, items []*item, out *outcome) erro
 }
 
 // useBulk reports whether the bulk messages are in use for this operation.
-func (s *Sink) useBulk() bool {
-	return s.bulk.Load() && s.mapping.op != opDelete
+func (s *writer) useBulk() bool {
+	return s.bulk.Load() && s.op != opDelete && !s.batchOnly
 }
 
 // resolveKeys looks up the ids the chosen path needs: rows whose key cannot
 // go into a URL, updates through UpdateMultiple, and upserts whose outcome
 // is counted.
-func (s *Sink) resolveKeys(ctx context.Context, items []*item, out *outcome) ([]*item, error) {
+func (s *writer) resolveKeys(ctx context.Context, items []*item, out *outcome) ([]*item, error) {
 	ks := s.mapping.key
 	if len(ks.parts) == 0 || ks.primary {
 		return items, nil
 	}
-	op := s.mapping.op
+	op := s.op
 	var need []*item
 	for _, it := range items {
 		switch {
@@ -159,7 +174,7 @@ func (s *Sink) resolveLookups(ctx context.Context, items []*item, out *outcome) 
 				break
 			}
 			it.fields = appendMember(it.fields, p.f.prefix)
-			it.fields = appendJSONString(it.fields, "/"+p.f.target.EntitySetName+"("+id+")")
+			it.fields = valfmt.AppendJSONString(it.fields, "/"+p.f.target.EntitySetName+"("+id+")")
 		}
 		it.pending = nil
 	}
@@ -192,8 +207,8 @@ func without(items, drop []*item) []*item {
 }
 
 // missing settles a row whose record does not exist, for update and delete.
-func (s *Sink) missing(it *item, out *outcome) {
-	if s.cfg.OnMissing == "reject" {
+func (s *writer) missing(it *item, out *outcome) {
+	if s.onMissing == "reject" {
 		what := "the record"
 		if it.key != nil {
 			what = "the record with " + describeKey(s.mapping.key, it.key)
@@ -205,9 +220,9 @@ func (s *Sink) missing(it *item, out *outcome) {
 }
 
 // written settles a row the service accepted.
-func (s *Sink) written(it *item, out *outcome) {
+func (s *writer) written(it *item, out *outcome) {
 	out.add(func(r *sdk.WriteResult) {
-		switch s.mapping.op {
+		switch s.op {
 		case opCreate:
 			r.Created++
 		case opUpdate:
@@ -229,12 +244,12 @@ func (s *Sink) written(it *item, out *outcome) {
 }
 
 // failedRow settles a row the service refused.
-func (s *Sink) failedRow(it *item, err error, out *outcome) {
+func (s *writer) failedRow(it *item, err error, out *outcome) {
 	var ae *apiError
 	if errors.As(err, &ae) {
 		switch {
-		case ae.Status == http.StatusNotFound && (s.mapping.op == opUpdate || s.mapping.op == opDelete) && s.ownRecordMissing(ae, it):
-			if s.mapping.op == opDelete && it.ambiguous {
+		case ae.Status == http.StatusNotFound && (s.op == opUpdate || s.op == opDelete) && s.ownRecordMissing(ae, it):
+			if s.op == opDelete && it.ambiguous {
 				s.written(it, out) // an earlier attempt deleted it
 				return
 			}
@@ -255,11 +270,11 @@ func (s *Sink) failedRow(it *item, err error, out *outcome) {
 // it. Dataverse names the table (and the id) of the record it did not
 // find: "contact With Id = … Does Not Exist", "A record with the specified
 // key values does not exist in contact entity".
-func (s *Sink) ownRecordMissing(ae *apiError, it *item) bool {
+func (s *writer) ownRecordMissing(ae *apiError, it *item) bool {
 	if ae.Code != codeRecordNotFound && ae.Code != "" {
 		return false
 	}
-	if s.mapping.op == opDelete {
+	if s.op == opDelete {
 		return true // a delete sends no lookups
 	}
 	msg, table := ae.Message, s.table.LogicalName
@@ -307,7 +322,7 @@ func rowMessage(err error) string {
 
 // sendBulk sends items as one bulk request and, if it fails because of some
 // of its rows, isolates them.
-func (s *Sink) sendBulk(ctx context.Context, items []*item, out *outcome) error {
+func (s *writer) sendBulk(ctx context.Context, items []*item, out *outcome) error {
 	err := s.tryBulk(ctx, items, out)
 	if err == nil {
 		return nil
@@ -317,7 +332,7 @@ func (s *Sink) sendBulk(ctx context.Context, items []*item, out *outcome) error 
 
 // tryBulk sends one bulk request. On success it settles the rows and
 // returns nil; otherwise the rows are not settled.
-func (s *Sink) tryBulk(ctx context.Context, items []*item, out *outcome) error {
+func (s *writer) tryBulk(ctx context.Context, items []*item, out *outcome) error {
 	body, err := s.bulkBody(items)
 	if err != nil {
 		return err
@@ -343,7 +358,7 @@ func (s *Sink) tryBulk(ctx context.Context, items []*item, out *outcome) error {
 // through $batch for each row's own answer. When both halves of a piece
 // fail, bad rows are dense, and halves small enough for one $batch go there
 // directly: bisecting further would resend every row many times.
-func (s *Sink) afterBulkFailure(ctx context.Context, items []*item, err error, out *outcome, dense bool) error {
+func (s *writer) afterBulkFailure(ctx context.Context, items []*item, err error, out *outcome, dense bool) error {
 	switch classify(err) {
 	case failFatal:
 		return s.fatal(err)
@@ -362,7 +377,7 @@ func (s *Sink) afterBulkFailure(ctx context.Context, items []*item, err error, o
 			s.failedRow(it, err, out)
 		}
 		return nil
-	case s.mapping.op == opCreate && isDuplicateID(err):
+	case s.op == opCreate && isDuplicateID(err):
 		// A retry after an answer that never came: the first attempt may
 		// have created the rows. Ask row by row.
 		return s.sendBatch(ctx, items, out)
@@ -417,8 +432,8 @@ func isDuplicateID(err error) bool {
 	return errors.As(err, &ae) && ae.Status == http.StatusPreconditionFailed && ae.Code == codeDuplicateID
 }
 
-func (s *Sink) bulkMessage() string {
-	switch s.mapping.op {
+func (s *writer) bulkMessage() string {
+	switch s.op {
 	case opCreate:
 		return "CreateMultiple"
 	case opUpdate:
@@ -428,7 +443,7 @@ func (s *Sink) bulkMessage() string {
 }
 
 // bulkBody builds {"Targets":[…]}.
-func (s *Sink) bulkBody(items []*item) ([]byte, error) {
+func (s *writer) bulkBody(items []*item) ([]byte, error) {
 	size := 16
 	for _, it := range items {
 		size += len(it.fields) + len(s.odataType) + 128
@@ -461,12 +476,12 @@ func (s *Sink) bulkBody(items []*item) ([]byte, error) {
 // addressMembers are the JSON members that identify a row's record in a
 // body: the id, with the key columns when the record may be new; for bulk
 // upserts by alternate key, @odata.id.
-func (s *Sink) addressMembers(it *item, bulk bool) ([]byte, error) {
+func (s *writer) addressMembers(it *item, bulk bool) ([]byte, error) {
 	var b []byte
 	switch {
 	case it.id != "":
 		b = append(b, s.idPrefix...)
-		b = appendJSONString(b, it.id)
+		b = valfmt.AppendJSONString(b, it.id)
 		if it.newByID && !s.mapping.key.primary && it.key != nil {
 			km, err := s.mapping.keyMembers(it.key)
 			if err != nil {
@@ -477,13 +492,13 @@ func (s *Sink) addressMembers(it *item, bulk bool) ([]byte, error) {
 		}
 	case bulk && it.key != nil:
 		b = append(b, `"@odata.id":`...)
-		b = appendJSONString(b, s.table.EntitySetName+"("+s.mapping.key.predicate(it.key, false)+")")
+		b = valfmt.AppendJSONString(b, s.table.EntitySetName+"("+s.mapping.key.predicate(it.key, false)+")")
 	}
 	return b, nil
 }
 
 // sendBatch sends items through $batch, batchParts at a time, concurrently.
-func (s *Sink) sendBatch(ctx context.Context, items []*item, out *outcome) error {
+func (s *writer) sendBatch(ctx context.Context, items []*item, out *outcome) error {
 	if len(items) <= batchParts {
 		return s.batchChunk(ctx, items, out)
 	}
@@ -508,7 +523,7 @@ func (s *Sink) sendBatch(ctx context.Context, items []*item, out *outcome) error
 
 // batchChunk sends one $batch with continue-on-error and settles each row
 // by its own answer; rows whose answer was transient are sent again.
-func (s *Sink) batchChunk(ctx context.Context, items []*item, out *outcome) error {
+func (s *writer) batchChunk(ctx context.Context, items []*item, out *outcome) error {
 	pending := items
 	var lastErr = map[*item]error{}
 	for attempt := 1; ; attempt++ {
@@ -606,7 +621,7 @@ func (s *Sink) batchChunk(ctx context.Context, items []*item, out *outcome) erro
 }
 
 // part is the $batch request of one row.
-func (s *Sink) part(it *item) (batchPart, error) {
+func (s *writer) part(it *item) (batchPart, error) {
 	set := s.table.EntitySetName
 	addr := ""
 	switch {
@@ -638,7 +653,7 @@ func (s *Sink) part(it *item) (batchPart, error) {
 		}
 		return append(b, '}'), nil
 	}
-	switch s.mapping.op {
+	switch s.op {
 	case opCreate:
 		b, err := body(true)
 		return batchPart{method: http.MethodPost, url: set, body: b, header: s.partHeaders(nil)}, err

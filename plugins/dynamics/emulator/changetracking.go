@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sluicedata/sluice/plugins/internal/valfmt"
 )
 
 // Change tracking: a read with Prefer: odata.track-changes ends with an @odata.deltaLink whose $deltatoken is the
@@ -60,7 +62,7 @@ func (s *Server) handleTrackedGet(req *apiRequest, t *Table, pq *parsedQuery) *a
 		page, _, more := s.selectRecords(s.store.data(t.LogicalName), &collectionQuery{}, cursor.last, size)
 		n = len(page)
 		body = append(body, `{"@odata.context":`...)
-		body = appendJSONString(body, req.root+"/$metadata#"+t.EntitySetName+pq.sel.contextSuffix())
+		body = valfmt.AppendJSONString(body, req.root+"/$metadata#"+t.EntitySetName+pq.sel.contextSuffix())
 		body = append(body, `,"value":[`...)
 		for i, r := range page {
 			if i > 0 {
@@ -73,11 +75,11 @@ func (s *Server) handleTrackedGet(req *apiRequest, t *Table, pq *parsedQuery) *a
 			next := pageCursor{page: cursor.page + 1, last: sortKey(t, nil, page[len(page)-1]), tracking: version}
 			link := appendQuery(linkWithout(req, t.EntitySetName, "$skiptoken"), "$skiptoken", encodeSkipToken(t, nil, next, sortKey(t, nil, page[0])))
 			body = append(body, `,"@odata.nextLink":`...)
-			body = appendJSONString(body, link)
+			body = valfmt.AppendJSONString(body, link)
 		} else {
 			link := appendQuery(linkWithout(req, t.EntitySetName, "$skiptoken", "$deltatoken"), "$deltatoken", deltaToken(version, s.now()))
 			body = append(body, `,"@odata.deltaLink":`...)
-			body = appendJSONString(body, link)
+			body = valfmt.AppendJSONString(body, link)
 		}
 		body = append(body, '}')
 	})
@@ -132,7 +134,7 @@ func (s *Server) handleDeltaGet(req *apiRequest, t *Table, pq *parsedQuery, curs
 			}
 		}
 		body = append(body, `{"@odata.context":`...)
-		body = appendJSONString(body, req.root+"/$metadata#"+t.EntitySetName+pq.sel.contextSuffix()+"/$delta")
+		body = valfmt.AppendJSONString(body, req.root+"/$metadata#"+t.EntitySetName+pq.sel.contextSuffix()+"/$delta")
 		body = append(body, `,"value":[`...)
 		written := 0
 		var next *pageCursor
@@ -158,9 +160,9 @@ func (s *Server) handleDeltaGet(req *apiRequest, t *Table, pq *parsedQuery, curs
 					body = append(body, ',')
 				}
 				body = append(body, `{"@odata.context":`...)
-				body = appendJSONString(body, req.root+"/$metadata#"+t.EntitySetName+"/$deletedEntity")
+				body = valfmt.AppendJSONString(body, req.root+"/$metadata#"+t.EntitySetName+"/$deletedEntity")
 				body = append(body, `,"id":`...)
-				body = appendJSONString(body, tb.ID)
+				body = valfmt.AppendJSONString(body, tb.ID)
 				body = append(body, `,"reason":"deleted"}`...)
 				written++
 			}
@@ -170,11 +172,11 @@ func (s *Server) handleDeltaGet(req *apiRequest, t *Table, pq *parsedQuery, curs
 		if next != nil {
 			link := appendQuery(linkWithout(req, t.EntitySetName, "$skiptoken"), "$skiptoken", encodeDeltaSkipToken(*next))
 			body = append(body, `,"@odata.nextLink":`...)
-			body = appendJSONString(body, link)
+			body = valfmt.AppendJSONString(body, link)
 		} else {
 			link := appendQuery(linkWithout(req, t.EntitySetName, "$skiptoken", "$deltatoken"), "$deltatoken", deltaToken(upper, s.now()))
 			body = append(body, `,"@odata.deltaLink":`...)
-			body = appendJSONString(body, link)
+			body = valfmt.AppendJSONString(body, link)
 		}
 		body = append(body, '}')
 	})

@@ -202,7 +202,7 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault, en
 		if code == "" {
 			code = codeRequestLimit
 		}
-		entry.Status = s.writeResponse(w, errorResponse(throttledError(code, msg, retryAfterSeconds(retry))), nil)
+		s.writeResponse(w, errorResponse(throttledError(code, msg, retryAfterSeconds(retry))), nil)
 		return true
 	case FaultError:
 		status := f.Status
@@ -216,7 +216,7 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault, en
 		if msg == "" {
 			msg = fmt.Sprintf("%s (fault injected by the Dataverse emulator).", http.StatusText(status))
 		}
-		entry.Status = s.writeResponse(w, errorResponse(newAPIError(status, code, "%s", msg)), nil)
+		s.writeResponse(w, errorResponse(newAPIError(status, code, "%s", msg)), nil)
 		return true
 	case FaultReset:
 		entry.Status = 0

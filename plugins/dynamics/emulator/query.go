@@ -5,6 +5,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/sluicedata/sluice/plugins/internal/valfmt"
 )
 
 const maxPageSize = 5000
@@ -380,7 +382,7 @@ func (s *Server) handleCollectionGet(req *apiRequest, t *Table) *apiResponse {
 		}
 		n = len(page)
 		body = append(body, `{"@odata.context":`...)
-		body = appendJSONString(body, req.root+"/$metadata#"+t.EntitySetName+pq.sel.contextSuffix())
+		body = valfmt.AppendJSONString(body, req.root+"/$metadata#"+t.EntitySetName+pq.sel.contextSuffix())
 		if pq.count {
 			body = append(body, `,"@odata.count":`...)
 			body = strconv.AppendInt(body, int64(count), 10)
@@ -410,7 +412,7 @@ func (s *Server) handleCollectionGet(req *apiRequest, t *Table) *apiResponse {
 			token := encodeSkipToken(t, pq.q.orderBy, next, sortKey(t, pq.q.orderBy, page[0]))
 			link := appendQuery(linkWithout(req, t.EntitySetName, "$skiptoken"), "$skiptoken", token)
 			body = append(body, `,"@odata.nextLink":`...)
-			body = appendJSONString(body, link)
+			body = valfmt.AppendJSONString(body, link)
 		}
 		body = append(body, '}')
 	})

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+
+	"github.com/sluicedata/sluice/plugins/internal/valfmt"
 )
 
 // inTx runs fn in the request's change-set transaction, or in a transaction of its own.
@@ -50,7 +52,7 @@ func (s *Server) representation(req *apiRequest, t *Table, id string, status int
 		r := s.store.data(t.LogicalName).records[id]
 		etag = etagOf(r)
 		body = append(body, `{"@odata.context":`...)
-		body = appendJSONString(body, req.root+"/$metadata#"+t.EntitySetName+sel.contextSuffix()+"/$entity")
+		body = valfmt.AppendJSONString(body, req.root+"/$metadata#"+t.EntitySetName+sel.contextSuffix()+"/$entity")
 		body = append(body, ',')
 		body = append(body, w.appendRecord(nil, t, r, sel)[1:]...)
 	}
@@ -164,7 +166,7 @@ func (s *Server) handleRetrieve(req *apiRequest, t *Table, key *recordKey) *apiR
 			return
 		}
 		body := []byte(`{"@odata.context":`)
-		body = appendJSONString(body, req.root+"/$metadata#"+t.EntitySetName+sel.contextSuffix()+"/$entity")
+		body = valfmt.AppendJSONString(body, req.root+"/$metadata#"+t.EntitySetName+sel.contextSuffix()+"/$entity")
 		body = append(body, ',')
 		body = append(body, w.appendRecord(nil, t, r, sel)[1:]...)
 		resp = jsonResponse(http.StatusOK, body)
@@ -351,7 +353,7 @@ func (s *Server) handleRecordProperty(req *apiRequest, t *Table, key *recordKey,
 				v = r.id
 			}
 			body := []byte(`{"@odata.context":`)
-			body = appendJSONString(body, req.root+"/$metadata#"+t.EntitySetName+"("+r.id+")/"+rest)
+			body = valfmt.AppendJSONString(body, req.root+"/$metadata#"+t.EntitySetName+"("+r.id+")/"+rest)
 			body = append(body, `,"value":`...)
 			body = appendValue(body, c, v)
 			body = append(body, '}')
@@ -402,7 +404,7 @@ func (s *Server) handleRelatedGet(req *apiRequest, t *Table, key *recordKey, col
 		}
 		rows := s.relatedRecords(coll, r.id, &pq.q)
 		body := []byte(`{"@odata.context":`)
-		body = appendJSONString(body, req.root+"/$metadata#"+related.EntitySetName+pq.sel.contextSuffix())
+		body = valfmt.AppendJSONString(body, req.root+"/$metadata#"+related.EntitySetName+pq.sel.contextSuffix())
 		body = append(body, `,"value":[`...)
 		for i, rel := range rows {
 			if i > 0 {

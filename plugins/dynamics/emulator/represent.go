@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/sluicedata/sluice/plugins/internal/valfmt"
 )
 
 // selection is what a response shows of each record: $select and $expand.
@@ -204,7 +206,7 @@ func etagOf(r *record) string { return `W/"` + strconv.FormatInt(r.version, 10) 
 // appendRecord appends r as a JSON object (without @odata.context).
 func (w *recordWriter) appendRecord(b []byte, t *Table, r *record, sel *selection) []byte {
 	b = append(b, `{"@odata.etag":`...)
-	b = appendJSONString(b, etagOf(r))
+	b = valfmt.AppendJSONString(b, etagOf(r))
 	cols := t.Columns
 	if sel != nil && sel.columns != nil {
 		cols = sel.columns
@@ -250,16 +252,16 @@ func (w *recordWriter) appendColumn(b []byte, t *Table, c *Column, v any) []byte
 		}
 	}
 	b = append(b, ',')
-	b = appendJSONString(b, name)
+	b = valfmt.AppendJSONString(b, name)
 	b = append(b, ':')
 	return appendValue(b, c, v)
 }
 
 func appendAnnotation(b []byte, prop, term, value string) []byte {
 	b = append(b, ',')
-	b = appendJSONString(b, prop+"@"+term)
+	b = valfmt.AppendJSONString(b, prop+"@"+term)
 	b = append(b, ':')
-	return appendJSONString(b, value)
+	return valfmt.AppendJSONString(b, value)
 }
 
 func (w *recordWriter) navFor(t *Table, c *Column, target string) string {
@@ -290,7 +292,7 @@ func (w *recordWriter) primaryName(ref lookupRef) string {
 
 func (w *recordWriter) appendExpand(b []byte, r *record, ex *expandItem) []byte {
 	b = append(b, ',')
-	b = appendJSONString(b, ex.name)
+	b = valfmt.AppendJSONString(b, ex.name)
 	b = append(b, ':')
 	if ex.nav != nil {
 		ref, ok := r.values[ex.nav.Column.LogicalName].(lookupRef)

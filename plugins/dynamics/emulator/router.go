@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sluicedata/sluice/plugins/internal/valfmt"
 )
 
 // apiRequest is one Web API request, from the wire or from inside a $batch.
@@ -77,9 +79,9 @@ func errorResponse(e *apiError) *apiResponse {
 	h.Set("Content-Type", "application/json; odata.metadata=minimal")
 	h.Set("OData-Version", "4.0")
 	body := []byte(`{"error":{"code":`)
-	body = appendJSONString(body, e.Code)
+	body = valfmt.AppendJSONString(body, e.Code)
 	body = append(body, `,"message":`...)
-	body = appendJSONString(body, e.Message)
+	body = valfmt.AppendJSONString(body, e.Message)
 	body = append(body, "}}"...)
 	if e.retryAfter > 0 {
 		h.Set("Retry-After", strconv.Itoa(e.retryAfter))
@@ -139,23 +141,32 @@ func (s *Server) serveWebAPI(w http.ResponseWriter, r *http.Request) {
 	entry := &LogEntry{Time: start, Method: r.Method, Path: r.URL.RequestURI()}
 	var resp *apiResponse
 	var user *appUser
-	defer func() {
+	// The entry is logged as the response starts, before the client can read it, so a client that has its answer
+	// always finds its request in the log; the deferred call covers requests that end with no response at all.
+	logged := false
+	logEntry := func() {
+		if logged {
+			return
+		}
+		logged = true
 		entry.Duration = time.Since(start)
 		s.reqLog.add(entry)
 		if resp != nil && user != nil {
 			s.logInner(resp, user) // a $batch's own entry first, then its requests
 		}
-	}()
+	}
+	defer logEntry()
+	w = &loggingWriter{ResponseWriter: w, entry: entry, logEntry: logEntry}
 	rest := strings.TrimPrefix(r.URL.EscapedPath(), "/api/data/")
 	version, resource, _ := strings.Cut(rest, "/")
 	switch version {
 	case "v9.0", "v9.1", "v9.2":
 	default:
-		entry.Status = s.writeResponse(w, errorResponse(errResourceNotFound(version)), nil)
+		s.writeResponse(w, errorResponse(errResourceNotFound(version)), nil)
 		return
 	}
 	if len(r.URL.RequestURI()) > maxURLLength {
-		entry.Status = s.writeResponse(w, errorResponse(newAPIError(http.StatusRequestURITooLong, codeZero,
+		s.writeResponse(w, errorResponse(newAPIError(http.StatusRequestURITooLong, codeZero,
 			"The request URL is %d characters long; the limit is %d.", len(r.URL.RequestURI()), maxURLLength)), nil)
 		return
 	}
@@ -163,13 +174,12 @@ func (s *Server) serveWebAPI(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		s.logger.Debug("unauthenticated request", "path", r.URL.Path, "reason", err)
 		s.challenge(w, r)
-		entry.Status = http.StatusUnauthorized
 		return
 	}
 	entry.User = user.Name
 	entry.ClientID = user.ClientID
 	if user.NotInEnvironment {
-		entry.Status = s.writeResponse(w, errorResponse(newAPIError(http.StatusForbidden, codeNotMemberOfOrganization, "The user is not a member of the organization.")), nil)
+		s.writeResponse(w, errorResponse(newAPIError(http.StatusForbidden, codeNotMemberOfOrganization, "The user is not a member of the organization.")), nil)
 		return
 	}
 	if f := s.faults.pick(r.Method, resource, phaseBefore); f != nil {
@@ -179,14 +189,14 @@ func (s *Server) serveWebAPI(w http.ResponseWriter, r *http.Request) {
 	}
 	release, aerr := s.throttle.acquire(user.ClientID, start)
 	if aerr != nil {
-		entry.Status = s.writeResponse(w, errorResponse(aerr), user)
 		entry.Throttled = true
+		s.writeResponse(w, errorResponse(aerr), user)
 		return
 	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		release(time.Since(start))
-		entry.Status = s.writeResponse(w, errorResponse(errBadRequest(codeNone, "Could not read the request body: %v", err)), user)
+		s.writeResponse(w, errorResponse(errBadRequest(codeNone, "Could not read the request body: %v", err)), user)
 		return
 	}
 	unescaped, uerr := url.PathUnescape(resource)
@@ -209,8 +219,29 @@ func (s *Server) serveWebAPI(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	entry.Status = s.writeResponse(w, resp, user)
+	s.writeResponse(w, resp, user)
 }
+
+// loggingWriter logs a request's entry when the response's status line is written.
+type loggingWriter struct {
+	http.ResponseWriter
+	entry    *LogEntry
+	logEntry func()
+}
+
+func (lw *loggingWriter) WriteHeader(status int) {
+	lw.entry.Status = status
+	lw.logEntry()
+	lw.ResponseWriter.WriteHeader(status)
+}
+
+func (lw *loggingWriter) Write(b []byte) (int, error) {
+	lw.logEntry() // an implicit 200, already recorded by the handler
+	return lw.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection (a reset fault hijacks it).
+func (lw *loggingWriter) Unwrap() http.ResponseWriter { return lw.ResponseWriter }
 
 // spendCost waits out the simulated server time of a response.
 func (s *Server) spendCost(ctx context.Context, resp *apiResponse) {
@@ -231,7 +262,7 @@ func (s *Server) spendCost(ctx context.Context, resp *apiResponse) {
 	}
 }
 
-func (s *Server) writeResponse(w http.ResponseWriter, resp *apiResponse, user *appUser) int {
+func (s *Server) writeResponse(w http.ResponseWriter, resp *apiResponse, user *appUser) {
 	h := w.Header()
 	for k, v := range resp.header {
 		h[k] = v
@@ -251,7 +282,6 @@ func (s *Server) writeResponse(w http.ResponseWriter, resp *apiResponse, user *a
 	if len(resp.body) > 0 {
 		_, _ = w.Write(resp.body)
 	}
-	return resp.status
 }
 
 // dispatch routes a request by its resource path.

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf16"
+
+	"github.com/sluicedata/sluice/plugins/internal/valfmt"
 )
 
 // Stored values use one Go type per column type: string (string, memo, multiselect, uniqueidentifier), int64
@@ -233,7 +235,7 @@ func appendValue(b []byte, c *Column, v any) []byte {
 	case nil:
 		return append(b, "null"...)
 	case string:
-		return appendJSONString(b, x)
+		return valfmt.AppendJSONString(b, x)
 	case int64:
 		return strconv.AppendInt(b, x, 10)
 	case float64:
@@ -251,11 +253,11 @@ func appendValue(b []byte, c *Column, v any) []byte {
 		return strconv.AppendBool(b, x)
 	case time.Time:
 		if c.Format == "DateOnly" {
-			return appendJSONString(b, x.Format("2006-01-02"))
+			return valfmt.AppendJSONString(b, x.Format("2006-01-02"))
 		}
-		return appendJSONString(b, x.UTC().Truncate(time.Second).Format("2006-01-02T15:04:05Z"))
+		return valfmt.AppendJSONString(b, x.UTC().Truncate(time.Second).Format("2006-01-02T15:04:05Z"))
 	case lookupRef:
-		return appendJSONString(b, x.ID)
+		return valfmt.AppendJSONString(b, x.ID)
 	}
 	return append(b, "null"...)
 }
@@ -357,35 +359,6 @@ func groupThousands(s string) string {
 		return "-" + b.String()
 	}
 	return b.String()
-}
-
-// appendJSONString appends s as a JSON string literal.
-func appendJSONString(b []byte, s string) []byte {
-	const hexDigits = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			b = append(b, '\\', c)
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		default:
-			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
-		start = i + 1
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }

@@ -14,32 +14,19 @@
 package main
 
 import (
-	"bufio"
-	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 	"math"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"github.com/sluicedata/sluice/engine"
-	"github.com/sluicedata/sluice/plugins/dynamics"
-	memplugin "github.com/sluicedata/sluice/plugins/memory"
+	"github.com/sluicedata/sluice/plugins/dynamics/internal/benchkit"
 )
 
 func main() {
@@ -74,29 +61,14 @@ type result struct {
 	cpu        time.Duration
 	requests   int
 	throttled  int
-	written    int64
 }
 
 func run(sluice string, rows, runs, batch int, limits, cost string, verbose bool) error {
-	dir, err := os.MkdirTemp("", "dynamicsbench-")
+	emu, err := benchkit.StartEmulator(sluice, "--limits", limits, "--cost", cost)
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	envFile := filepath.Join(dir, "env")
-	emu := exec.Command(sluice, "emulator", "dynamics", "--tls", "--addr", "127.0.0.1:0", "--env-file", envFile, "--limits", limits, "--cost", cost)
-	emu.Stdout, emu.Stderr = io.Discard, os.Stderr
-	if err := emu.Start(); err != nil {
-		return fmt.Errorf("start the emulator: %w", err)
-	}
-	defer func() {
-		_ = emu.Process.Signal(os.Interrupt)
-		_ = emu.Wait()
-	}()
-	env, err := waitForEnv(envFile)
-	if err != nil {
-		return err
-	}
+	defer emu.Stop()
 
 	ceilingRPS, perRequest := ceiling(limits, cost, batch)
 	fmt.Printf("limits %s, cost %s, %d rows per request\n", limits, cost, batch)
@@ -110,19 +82,22 @@ func run(sluice string, rows, runs, batch int, limits, cost string, verbose bool
 			b.Release()
 		}
 	}()
+	logger := benchkit.Logger(verbose)
 	var results []result
 	for i := range runs {
-		if err := post(env["DATAVERSE_URL"]+"/_emulator/reset", env["DATAVERSE_CA_FILE"]); err != nil {
+		if err := emu.Reset(); err != nil {
 			return err
 		}
-		r, err := runOnce(env, input, batch, verbose)
+		run, err := emu.RunFromMemory(input, batch, sinkBody, logger)
 		if err != nil {
 			return err
 		}
-		if r.written != int64(rows) {
-			return fmt.Errorf("run %d wrote %d of %d rows", i+1, r.written, rows)
+		n, _ := run.Stats.Node(benchkit.ContactsSink)
+		if n.Out != int64(rows) {
+			return fmt.Errorf("run %d wrote %d of %d rows", i+1, n.Out, rows)
 		}
-		if err := countRequests(env, &r); err != nil {
+		r := result{wall: run.Wall, cpu: run.CPU}
+		if err := countRequests(emu, &r); err != nil {
 			return err
 		}
 		results = append(results, r)
@@ -130,14 +105,7 @@ func run(sluice string, rows, runs, batch int, limits, cost string, verbose bool
 		fmt.Printf("%-4d %9.2f %12.0f %9d %6d %7.1f%% %10.2f %8.3f %10.3f\n", i+1, r.wall.Seconds(), rps, r.requests, r.throttled,
 			100*rps/ceilingRPS, r.cpu.Seconds(), r.cpu.Seconds()/r.wall.Seconds(), r.serverTime.Seconds())
 	}
-	med := func(f func(result) float64) float64 {
-		vals := make([]float64, len(results))
-		for i, r := range results {
-			vals[i] = f(r)
-		}
-		slices.Sort(vals)
-		return vals[len(vals)/2]
-	}
+	med := func(f func(result) float64) float64 { return benchkit.MedianOf(results, f) }
 	rps := med(func(r result) float64 { return float64(rows) / r.wall.Seconds() })
 	fmt.Printf("%-4s %9.2f %12.0f %9.0f %6.0f %7.1f%% %10.2f %8.3f %10.3f\n", "med",
 		med(func(r result) float64 { return r.wall.Seconds() }), rps,
@@ -239,76 +207,11 @@ const sinkBody = `
   }
 `
 
-func runOnce(env map[string]string, input []arrow.RecordBatch, batch int, verbose bool) (result, error) {
-	store := memplugin.NewStore()
-	defer store.Clear()
-	store.Put("in", input[0].Schema(), input...)
-	level := slog.LevelWarn
-	if verbose {
-		level = slog.LevelInfo
-	}
-	eng, err := engine.New(engine.WithPlugins(append(store.Plugins(), dynamics.Plugin)...),
-		engine.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))))
-	if err != nil {
-		return result{}, err
-	}
-	src := fmt.Sprintf(`
-source "memory" "in" { table = "in" }
-sink "dynamics" "contacts" {
-  input = source.in
-  url   = %q
-  auth {
-    tenant_id     = %q
-    client_id     = %q
-    client_secret = %q
-    authority     = %q
-    ca_file       = %q
-  }
-  batch { rows = %d }
-%s
-}
-`, env["DATAVERSE_URL"], env["DATAVERSE_TENANT_ID"], env["DATAVERSE_CLIENT_ID"], env["DATAVERSE_CLIENT_SECRET"],
-		env["DATAVERSE_AUTHORITY"], env["DATAVERSE_CA_FILE"], batch, sinkBody)
-	p, err := eng.Parse(map[string][]byte{"bench.hcl": []byte(src)}, engine.Inputs{LookupEnv: func(string) (string, bool) { return "", false }})
-	if err != nil {
-		return result{}, err
-	}
-	cpu0 := cpuTime()
-	start := time.Now()
-	stats, err := p.Run(context.Background(), engine.RunOptions{})
-	wall := time.Since(start)
-	cpu := cpuTime() - cpu0
-	if err != nil {
-		return result{}, err
-	}
-	n, _ := stats.Node("sink.contacts")
-	return result{wall: wall, cpu: cpu, written: n.Out}, nil
-}
-
-// cpuTime is the process's user and system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // countRequests reads the emulator's request log.
-func countRequests(env map[string]string, r *result) error {
-	body, err := get(env["DATAVERSE_URL"]+"/_emulator/log", env["DATAVERSE_CA_FILE"])
+func countRequests(emu *benchkit.Emulator, r *result) error {
+	entries, err := emu.Log(0)
 	if err != nil {
 		return err
-	}
-	var entries []struct {
-		Status   int           `json:"status"`
-		InBatch  bool          `json:"in_batch"`
-		Write    bool          `json:"write"`
-		Time     time.Time     `json:"time"`
-		Duration time.Duration `json:"duration_ns"`
-	}
-	if err := json.Unmarshal(body, &entries); err != nil {
-		return fmt.Errorf("reading the request log: %w", err)
 	}
 	if trace {
 		t0 := entries[0].Time
@@ -341,68 +244,6 @@ func countRequests(env map[string]string, r *result) error {
 	}
 	if writes > 0 {
 		r.serverTime = busy / time.Duration(writes)
-	}
-	return nil
-}
-
-func waitForEnv(path string) (map[string]string, error) {
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		f, err := os.Open(path)
-		if err == nil {
-			env := map[string]string{}
-			sc := bufio.NewScanner(f)
-			for sc.Scan() {
-				k, v, ok := strings.Cut(strings.TrimPrefix(sc.Text(), "export "), "=")
-				if ok {
-					env[k] = strings.Trim(v, "'")
-				}
-			}
-			f.Close()
-			if env["DATAVERSE_CA_FILE"] != "" {
-				return env, nil
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return nil, fmt.Errorf("the emulator did not write %s within 30 s", path)
-}
-
-func inspectionClient(caFile string) (*http.Client, error) {
-	pem, err := os.ReadFile(caFile)
-	if err != nil {
-		return nil, err
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
-	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}, Timeout: time.Minute}, nil
-}
-
-func get(url, caFile string) ([]byte, error) {
-	c, err := inspectionClient(caFile)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := c.Get(url)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	return io.ReadAll(resp.Body)
-}
-
-func post(url, caFile string) error {
-	c, err := inspectionClient(caFile)
-	if err != nil {
-		return err
-	}
-	resp, err := c.Post(url, "application/json", nil)
-	if err != nil {
-		return err
-	}
-	resp.Body.Close()
-	if resp.StatusCode >= 300 {
-		return fmt.Errorf("POST %s: %s", url, resp.Status)
 	}
 	return nil
 }

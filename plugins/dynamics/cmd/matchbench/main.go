@@ -19,32 +19,19 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime/pprof"
-	"slices"
-	"strings"
-	"syscall"
 	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
-	"github.com/sluicedata/sluice/engine"
-	"github.com/sluicedata/sluice/plugins/dynamics"
-	memplugin "github.com/sluicedata/sluice/plugins/memory"
+	"github.com/sluicedata/sluice/plugins/dynamics/internal/benchkit"
 )
 
 func main() {
@@ -86,30 +73,11 @@ type result struct {
 }
 
 func run(sluice string, rows, runs, batch int, verbose bool) error {
-	dir, err := os.MkdirTemp("", "matchbench-")
+	emu, err := benchkit.StartEmulator(sluice, "--tables", "testdata/matching/tables.hcl")
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dir)
-	envFile := filepath.Join(dir, "env")
-	emu := exec.Command(sluice, "emulator", "dynamics", "--tls", "--addr", "127.0.0.1:0", "--env-file", envFile,
-		"--tables", "testdata/matching/tables.hcl")
-	emu.Stdout, emu.Stderr = io.Discard, os.Stderr
-	if err := emu.Start(); err != nil {
-		return fmt.Errorf("start the emulator: %w", err)
-	}
-	defer func() {
-		_ = emu.Process.Signal(os.Interrupt)
-		_ = emu.Wait()
-	}()
-	env, err := waitForEnv(envFile)
-	if err != nil {
-		return err
-	}
-	client, err := httpClient(env["DATAVERSE_CA_FILE"])
-	if err != nil {
-		return err
-	}
+	defer emu.Stop()
 	mem := memory.NewGoAllocator()
 	input := buildInput(mem, rows)
 	defer func() {
@@ -119,16 +87,22 @@ func run(sluice string, rows, runs, batch int, verbose bool) error {
 	}()
 	fmt.Printf("%d rows against %d contacts, %d rows per batch, zero simulated cost, default limits\n\n", rows, rows, batch)
 	fmt.Printf("%-4s %9s %10s %9s %8s %7s %6s %9s %8s %28s\n", "run", "wall (s)", "rows/s", "requests", "lookups", "writes", "429s", "CPU (s)", "cores", "created/updated/unchanged")
+	logger := benchkit.Logger(verbose)
 	var results []result
 	for i := range runs {
-		if err := seed(client, env["DATAVERSE_URL"], rows); err != nil {
+		if err := seed(emu, rows); err != nil {
 			return err
 		}
-		r, err := runOnce(env, input, batch, verbose)
+		run, err := emu.RunFromMemory(input, batch, sinkBody, logger)
 		if err != nil {
 			return err
 		}
-		if err := countRequests(client, env["DATAVERSE_URL"], &r); err != nil {
+		n, _ := run.Stats.Node(benchkit.ContactsSink)
+		if n.Rejected > 0 || n.Out != n.In {
+			return fmt.Errorf("the sink wrote %d of %d rows, rejected %d", n.Out, n.In, n.Rejected)
+		}
+		r := result{wall: run.Wall, cpu: run.CPU, created: n.Created, updated: n.Updated, unchanged: n.Unchanged}
+		if err := countRequests(emu, &r); err != nil {
 			return err
 		}
 		results = append(results, r)
@@ -136,14 +110,7 @@ func run(sluice string, rows, runs, batch int, verbose bool) error {
 			r.requests, r.lookups, r.writes, r.thrott, r.cpu.Seconds(), r.cpu.Seconds()/r.wall.Seconds(),
 			fmt.Sprintf("%d/%d/%d", r.created, r.updated, r.unchanged))
 	}
-	med := func(f func(result) float64) float64 {
-		vals := make([]float64, len(results))
-		for i, r := range results {
-			vals[i] = f(r)
-		}
-		slices.Sort(vals)
-		return vals[len(vals)/2]
-	}
+	med := func(f func(result) float64) float64 { return benchkit.MedianOf(results, f) }
 	fmt.Printf("%-4s %9.2f %10.0f %9.0f %8.0f %7.0f %6.0f %9.2f %8.3f\n", "med",
 		med(func(r result) float64 { return r.wall.Seconds() }), med(func(r result) float64 { return float64(rows) / r.wall.Seconds() }),
 		med(func(r result) float64 { return float64(r.requests) }), med(func(r result) float64 { return float64(r.lookups) }),
@@ -154,8 +121,8 @@ func run(sluice string, rows, runs, batch int, verbose bool) error {
 
 // seed empties the emulator and inserts the CRM's contacts, then forgets
 // the request log.
-func seed(client *http.Client, url string, rows int) error {
-	if _, err := call(client, http.MethodPost, url+"/_emulator/reset", nil); err != nil {
+func seed(emu *benchkit.Emulator, rows int) error {
+	if err := emu.Reset(); err != nil {
 		return err
 	}
 	for start := 0; start < rows; start += 10_000 {
@@ -164,13 +131,18 @@ func seed(client *http.Client, url string, rows int) error {
 			recs = append(recs, map[string]any{"sluice_externalid": fmt.Sprintf("EXT-%d", i), "emailaddress1": fmt.Sprintf("p%d@example.com", i),
 				"firstname": fmt.Sprint("First", i%97), "lastname": fmt.Sprint("Last", i), "jobtitle": "Engineer", "telephone1": fmt.Sprintf("+44 20 %07d", i)})
 		}
-		body, _ := json.Marshal(recs)
-		if _, err := call(client, http.MethodPost, url+"/_emulator/tables/contact", body); err != nil {
+		body, err := json.Marshal(recs)
+		if err != nil {
+			return fmt.Errorf("seeding: %w", err)
+		}
+		if _, err := emu.Call(http.MethodPost, "tables/contact", body); err != nil {
 			return fmt.Errorf("seeding: %w", err)
 		}
 	}
-	_, err := call(client, http.MethodDelete, url+"/_emulator/log", nil)
-	return err
+	if _, err := emu.Call(http.MethodDelete, "log", nil); err != nil {
+		return fmt.Errorf("clear the request log after seeding: %w", err)
+	}
+	return nil
 }
 
 // buildInput builds the rows (see the package documentation).
@@ -233,80 +205,12 @@ const sinkBody = `
   }
 `
 
-func runOnce(env map[string]string, input []arrow.RecordBatch, batch int, verbose bool) (result, error) {
-	store := memplugin.NewStore()
-	defer store.Clear()
-	store.Put("in", input[0].Schema(), input...)
-	level := slog.LevelWarn
-	if verbose {
-		level = slog.LevelInfo
-	}
-	eng, err := engine.New(engine.WithPlugins(append(store.Plugins(), dynamics.Plugin)...),
-		engine.WithLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))))
-	if err != nil {
-		return result{}, err
-	}
-	src := fmt.Sprintf(`
-source "memory" "in" { table = "in" }
-sink "dynamics" "contacts" {
-  input = source.in
-  url   = %q
-  auth {
-    tenant_id     = %q
-    client_id     = %q
-    client_secret = %q
-    authority     = %q
-    ca_file       = %q
-  }
-  batch { rows = %d }
-%s
-}
-`, env["DATAVERSE_URL"], env["DATAVERSE_TENANT_ID"], env["DATAVERSE_CLIENT_ID"], env["DATAVERSE_CLIENT_SECRET"],
-		env["DATAVERSE_AUTHORITY"], env["DATAVERSE_CA_FILE"], batch, sinkBody)
-	p, err := eng.Parse(map[string][]byte{"bench.hcl": []byte(src)}, engine.Inputs{LookupEnv: func(string) (string, bool) { return "", false }})
-	if err != nil {
-		return result{}, err
-	}
-	cpu0 := cpuTime()
-	start := time.Now()
-	stats, err := p.Run(context.Background(), engine.RunOptions{})
-	wall := time.Since(start)
-	cpu := cpuTime() - cpu0
-	if err != nil {
-		return result{}, err
-	}
-	n, _ := stats.Node("sink.contacts")
-	if n.Rejected > 0 || n.Out != n.In {
-		return result{}, fmt.Errorf("the sink wrote %d of %d rows, rejected %d", n.Out, n.In, n.Rejected)
-	}
-	return result{wall: wall, cpu: cpu, created: n.Created, updated: n.Updated, unchanged: n.Unchanged}, nil
-}
-
-// cpuTime is the process's user and system CPU time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // countRequests reads the emulator's request log: HTTP requests (a $batch
 // is one), lookups (queries, inside a $batch too) and writes.
-func countRequests(client *http.Client, url string, r *result) error {
-	body, err := call(client, http.MethodGet, url+"/_emulator/log", nil)
+func countRequests(emu *benchkit.Emulator, r *result) error {
+	entries, err := emu.Log(0)
 	if err != nil {
 		return err
-	}
-	var entries []struct {
-		Status    int           `json:"status"`
-		InBatch   bool          `json:"in_batch"`
-		Write     bool          `json:"write"`
-		Operation string        `json:"operation"`
-		Duration  time.Duration `json:"duration_ns"`
-	}
-	if err := json.Unmarshal(body, &entries); err != nil {
-		return fmt.Errorf("reading the request log: %w", err)
 	}
 	byOp := map[string]time.Duration{}
 	for _, e := range entries {
@@ -330,53 +234,4 @@ func countRequests(client *http.Client, url string, r *result) error {
 		}
 	}
 	return nil
-}
-
-func waitForEnv(path string) (map[string]string, error) {
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		data, err := os.ReadFile(path)
-		if err == nil && strings.Contains(string(data), "DATAVERSE_CA_FILE") {
-			env := map[string]string{}
-			for _, line := range strings.Split(string(data), "\n") {
-				k, v, ok := strings.Cut(strings.TrimPrefix(line, "export "), "=")
-				if ok {
-					env[k] = strings.Trim(v, "'")
-				}
-			}
-			return env, nil
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return nil, fmt.Errorf("the emulator did not start within 30 s")
-}
-
-func httpClient(caFile string) (*http.Client, error) {
-	pem, err := os.ReadFile(caFile)
-	if err != nil {
-		return nil, err
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
-	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 5 * time.Minute}, nil
-}
-
-func call(client *http.Client, method, url string, body []byte) ([]byte, error) {
-	req, err := http.NewRequest(method, url, bytes.NewReader(body))
-	if err != nil {
-		return nil, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if resp.StatusCode >= 300 {
-		return nil, fmt.Errorf("%s %s: %d %s", method, url, resp.StatusCode, data)
-	}
-	return data, err
 }
