@@ -18,8 +18,10 @@
 // output of a transform, a slice for a sink, the rows it rejected — holds the
 // ticket until it has been written, filtered or rejected; a source checkpoint
 // is committed only when the tickets of its batch and of every batch before it
-// are released. So a crash never skips rows: at worst, a rerun writes again
-// rows that an idempotent sink already has.
+// are released. Once the run is torn down — a node failed, or the grace
+// period ran out — nothing more is committed, since batches are then
+// released without being written. So a crash never skips rows: at worst, a
+// rerun writes again rows that an idempotent sink already has.
 //
 // Cancelling the context passed to Run stops the sources; batches already
 // read are finished for a grace period, then abandoned.
