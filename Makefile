@@ -45,7 +45,7 @@ clean: ## remove build output and generated data
 # the example transforms plugin, in interleaved rounds (BENCHRUNS of them)
 # so that a busy machine slows both alike (docs/benchmarks-plugins.md).
 BIGROWS   := $(shell echo $$(( $(ROWS) * 5 )))
-BENCHRUNS ?= 7
+BENCHRUNS ?= 11
 EXTPLUGIN := $(BIN)/sluice-plugin-ext-transforms
 
 bench: build ## time the benchmark pipelines on generated data (ROWS=1000000)

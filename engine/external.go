@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -81,7 +82,7 @@ func (p *Pipeline) launch(ctx context.Context) ([]*registry.Process, hcl.Diagnos
 	procs := make([]*registry.Process, len(p.config.Plugins))
 	for i, b := range p.config.Plugins {
 		proc, err := registry.Launch(ctx, registry.Binary{Name: b.Name, Path: b.Path, SHA256: b.SHA256}, registry.LaunchOptions{
-			Logger: p.logger(), HangTimeout: p.engine.hangTimeout,
+			Logger: p.logger(), HangTimeout: p.engine.hangTimeout, SumCache: p.sumCache(),
 		})
 		var sumErr *registry.ChecksumError
 		switch {
@@ -100,6 +101,18 @@ func (p *Pipeline) launch(ctx context.Context) ([]*registry.Process, hcl.Diagnos
 		procs[i] = proc
 	}
 	return procs, diags
+}
+
+// sumCache is where the checksums of the pipeline's plugin binaries are
+// remembered between runs (registry.LaunchOptions.SumCache): beside the
+// state file of the file backend, on the machine that runs the binaries.
+// A pipeline whose state is elsewhere (PostgreSQL, which several machines
+// may share, or memory) has none, and hashes its binaries at every launch.
+func (p *Pipeline) sumCache() string {
+	if s := p.config.State; s != nil && s.Backend == "file" && s.Path != "" {
+		return filepath.Join(filepath.Dir(s.Path), "plugin-sums.json")
+	}
+	return ""
 }
 
 func stopAll(procs []*registry.Process) {

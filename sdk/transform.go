@@ -14,7 +14,8 @@ import (
 // The engine calls Open, then Process for every input batch, then Flush if the
 // transform implements [Flusher], then Close. Process is never called
 // concurrently on one instance. Close is also called when Open fails, and must
-// be safe to call more than once.
+// be safe to call more than once. A [Pipeliner] may instead be given several
+// batches before it returns the first result.
 type Transform interface {
 	// Open checks the configuration against the input schema — compiling
 	// expressions, resolving column names — and returns the output schema.
@@ -79,6 +80,44 @@ type Result struct {
 // source checkpoints past all the input a returned batch follows.
 type Flusher interface {
 	Flush(ctx context.Context) (Result, error)
+}
+
+// Pipeliner is implemented by transforms that can take a batch before they
+// have returned the result of the previous one: the engine's client for a
+// transform in another process, where the next batch can be on its way, and
+// the plugin at work on it, while the engine handles the last result. Plugin
+// authors need not implement it, and usually should not: a transform that
+// computes in its own process gains nothing from it. The engine uses it
+// instead of Process when Window is more than 1; Process must still work,
+// for callers that do not pipeline.
+//
+// The engine submits batches in order from one goroutine and takes their
+// results, in the same order, from another: Submit and Next may run at the
+// same time, but neither runs concurrently with itself, and neither with
+// Process or Flush. At most Window batches are submitted whose results
+// have not been taken.
+//
+// Ownership: Submit must not modify or release in, which stays valid until
+// its result has been taken; the transform retains what it keeps longer.
+// The result's Out and Keep belong to the caller, as Process's do.
+//
+// Every batch that Submit accepted (returned nil for) is owed exactly one
+// Next, which the caller makes even after a failure or cancellation, so
+// that nothing the transform holds for it is leaked; a batch Submit refused
+// is owed none. Once ctx is done, Next returns promptly, with an error or
+// a result. A [Flusher]'s Flush comes after the last Next.
+type Pipeliner interface {
+	Transform
+	// Window is how many batches may be submitted before their results are
+	// taken. It is called after Open.
+	Window() int
+	// Submit hands the transform its next batch.
+	Submit(ctx context.Context, in arrow.RecordBatch) error
+	// Next returns the result of the oldest submitted batch whose result
+	// has not been taken, waiting for it. An error is that batch's, or the
+	// transform's if it failed altogether, in which case every later Next
+	// of a batch already submitted fails too.
+	Next(ctx context.Context) (Result, error)
 }
 
 // Projector is implemented by transforms whose output rows are their input

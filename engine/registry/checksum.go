@@ -5,8 +5,11 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
+	"time"
 )
 
 // ChecksumError says a plugin binary is not the one the pipeline pins.
@@ -26,22 +29,55 @@ func FileSHA256(path string) (string, error) {
 		return "", err
 	}
 	defer f.Close()
+	return readSHA256(f)
+}
+
+func readSHA256(r io.Reader) (string, error) {
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
+	if _, err := io.Copy(h, r); err != nil {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// verify checks the file at path against the hex SHA-256 want.
-func verify(path, want string) error {
-	got, err := FileSHA256(path)
+// verify checks the file at path against the hex SHA-256 want. With a
+// cache file (sumcache.go), a binary recorded there with its present
+// identity and that checksum is not read again, and one read and found
+// right is recorded.
+func verify(path, want, cacheFile string, logger *slog.Logger) error {
+	want = strings.ToLower(strings.TrimSpace(want))
+	abs, err := filepath.Abs(path)
 	if err != nil {
 		return err
 	}
-	want = strings.ToLower(strings.TrimSpace(want))
+	f, err := os.Open(abs)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	id := identify(fi)
+	if want != "" && cachedSum(cacheFile, abs, id) == want {
+		logger.Debug("plugin binary unchanged since its checksum was verified", slog.String("path", abs), slog.String("cache", cacheFile))
+		return nil
+	}
+	read := time.Now()
+	got, err := readSHA256(f)
+	if err != nil {
+		return err
+	}
 	if got != want {
 		return &ChecksumError{Path: path, Want: want, Got: got}
+	}
+	// A file that changed while it was read is not recorded: what was read
+	// may be neither version.
+	if after, err := f.Stat(); err == nil && identify(after) == id {
+		if err := recordSum(cacheFile, abs, id, got, read); err != nil {
+			logger.Debug("plugin checksum not cached", slog.String("cache", cacheFile), slog.Any("error", err))
+		}
 	}
 	return nil
 }

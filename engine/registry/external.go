@@ -36,6 +36,12 @@ type LaunchOptions struct {
 	HangTimeout time.Duration
 	// StartTimeout bounds the handshake. Default 20 seconds.
 	StartTimeout time.Duration
+	// SumCache, when set, is the file where checksums verified are
+	// remembered with the binary's file identity, so that a binary
+	// unchanged since it was last verified is not read again (sumcache.go
+	// says what "unchanged" rests on). Empty: every launch hashes the
+	// binary.
+	SumCache string
 }
 
 // Process is a running plugin binary.
@@ -54,7 +60,8 @@ type Process struct {
 	watching sync.WaitGroup
 }
 
-// Launch verifies the binary's checksum, starts it with an empty
+// Launch verifies the binary's checksum (or finds it verified, unchanged,
+// in opts.SumCache), starts it with an empty
 // environment, performs the handshake and asks it which plugins it serves.
 // A checksum mismatch is a *ChecksumError, and nothing is started.
 func Launch(ctx context.Context, bin Binary, opts LaunchOptions) (*Process, error) {
@@ -67,7 +74,7 @@ func Launch(ctx context.Context, bin Binary, opts LaunchOptions) (*Process, erro
 	if opts.StartTimeout <= 0 {
 		opts.StartTimeout = 20 * time.Second
 	}
-	if err := verify(bin.Path, bin.SHA256); err != nil {
+	if err := verify(bin.Path, bin.SHA256, opts.SumCache, opts.Logger); err != nil {
 		return nil, err
 	}
 	p := &Process{bin: bin, label: fmt.Sprintf("plugin %q (%s)", bin.Name, bin.Path), stop: make(chan struct{})}

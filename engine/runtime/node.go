@@ -69,7 +69,7 @@ func (r *run) wire(pl *plan.Plan) {
 		}
 		if n.Source != nil {
 			addr := n.Address()
-			n.tracker = newTracker(func(cp sdk.Checkpoint) { r.commitCheckpoint(addr, cp) })
+			n.tracker = newTracker(func(cp sdk.Checkpoint) { r.commitCheckpoint(addr, cp) }, r.stopping)
 		}
 	}
 }

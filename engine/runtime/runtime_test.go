@@ -172,7 +172,7 @@ func runPipeline(t *testing.T, ctx context.Context, src string, sink sdk.Plugin,
 		store.Clear()
 		mem.AssertSize(t, 0)
 	})
-	reg, err := registry.New(append(store.Plugins(), countPlugin, rowsPlugin, sink, filter.Transform, dedupe.Transform)...)
+	reg, err := registry.New(append(store.Plugins(), countPlugin, rowsPlugin, pipePlugin, sink, filter.Transform, dedupe.Transform)...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,10 +36,12 @@ type tracker struct {
 	// newly committed one.
 	checkpoint sdk.Checkpoint
 	commit     func(sdk.Checkpoint)
+	// halted reports that the run is being torn down (run.stopping).
+	halted func() bool
 }
 
-func newTracker(commit func(sdk.Checkpoint)) *tracker {
-	return &tracker{done: map[int64]*ticket{}, committed: -1, commit: commit}
+func newTracker(commit func(sdk.Checkpoint), halted func() bool) *tracker {
+	return &tracker{done: map[int64]*ticket{}, committed: -1, commit: commit, halted: halted}
 }
 
 // issue returns a ticket for the next batch, held once for the caller.
@@ -52,9 +54,24 @@ func (tr *tracker) issue(cp sdk.Checkpoint) *ticket {
 	return t
 }
 
+// resolved records that every row derived from t's batch is resolved, and
+// commits the checkpoints of the batches resolved in order so far.
+//
+// Once the run is being torn down — a node failed, or the grace period
+// ran out — nothing more is committed: batches are then released without
+// their rows being written (the one that failed, those still queued), and
+// their tickets resolve all the same. Every such release comes after the
+// teardown began (run.fail cancels the run before the failed batch is
+// released; the others are released because it did), so checking here
+// keeps a checkpoint from passing a row that was never written. A batch
+// that was written just as the run failed may lose its checkpoint too,
+// which only means the next run reads it again.
 func (tr *tracker) resolved(t *ticket) {
 	tr.mu.Lock()
 	defer tr.mu.Unlock()
+	if tr.halted != nil && tr.halted() {
+		return
+	}
 	tr.done[t.seq] = t
 	advanced := false
 	for {

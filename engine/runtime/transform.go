@@ -17,6 +17,13 @@ func (n *node) runTransform(r *run) {
 			t.release()
 		}
 	}()
+	if p, ok := n.Transform.(sdk.Pipeliner); ok && p.Window() > 1 {
+		n.runPipelined(r, p, p.Window(), holds, &held)
+		if holds && !r.stopping() {
+			n.flush(r, flusher, held)
+		}
+		return
+	}
 	for env := range n.in {
 		if r.stopping() {
 			env.release()

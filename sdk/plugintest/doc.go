@@ -33,7 +33,11 @@
 // sdk.Projector must answer with Keep or an aligned Out whose passed
 // columns are the input's very arrays, and must give the same result when
 // the columns its Columns does not name are all null, as they are in a
-// plugin process; its Flush returns no rows. Sinks: rows written
+// plugin process; its Flush returns no rows. Over gRPC the calls are
+// pipelined, as the engine makes them (sdk.Pipeliner): a window of
+// batches is in flight before the first result is taken, and the results
+// must match those of calls made one by one. Cancelling with calls in
+// flight must end each of them promptly, leaking nothing. Sinks: rows written
 // read back equal (the author supplies ReadBack), writing twice changes
 // nothing when the sink claims to be idempotent, and bad rows come back as
 // per-row errors at their indices. After each case no Arrow memory is left

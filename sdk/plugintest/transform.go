@@ -59,11 +59,12 @@ func Transform(t *testing.T, s TransformSuite) {
 		}
 		proj := projectionOf(e, tr, schema, out)
 		flusher, holds := tr.(sdk.Flusher)
+		if p, ok := tr.(sdk.Pipeliner); e.Mode == GRPC && (!ok || p.Window() <= 1) {
+			e.T.Errorf("plugintest: over gRPC the engine's side of a transform should pipeline its calls (sdk.Pipeliner with a window above 1)")
+		}
 		var in, accounted int64
 		var results []outcome
-		for i, b := range inputs {
-			before := Rows(b)
-			res, err := tr.Process(e.Ctx, b)
+		each(e, tr, inputs, func(i int, b arrow.RecordBatch, before []string, res sdk.Result, err error) {
 			if err != nil {
 				e.T.Fatalf("process batch %d: %v", i, err)
 			}
@@ -74,7 +75,7 @@ func Transform(t *testing.T, s TransformSuite) {
 			o := account(e, i, b, res, out, holds, proj)
 			accounted += o.accounted
 			results = append(results, o)
-		}
+		})
 		for flushes := 0; holds; flushes++ {
 			if flushes > 1_000_000 {
 				e.T.Fatalf("Flush returned a batch a million times: it must return no batch once it has returned what it held")
@@ -100,11 +101,116 @@ func Transform(t *testing.T, s TransformSuite) {
 		}
 	})
 	s.run(t, "Transform/Deterministic", func(e *Env) {
-		first, second := processAll(e, s, schema), processAll(e, s, schema)
+		// The first run pipelines the calls where the instance is an
+		// sdk.Pipeliner (over gRPC), the second makes them one by one.
+		first, second := processAll(e, s, schema, true), processAll(e, s, schema, false)
 		if !slices.Equal(first, second) {
-			e.T.Errorf("two instances with one configuration gave different output:\n%.10q\n%.10q", first, second)
+			e.T.Errorf("two instances with one configuration gave different output (the first with its calls pipelined, if it pipelines):\n%.10q\n%.10q", first, second)
 		}
 	})
+	s.run(t, "Transform/CancelInFlight", func(e *Env) {
+		inputs := s.Input(e.Host.Mem)
+		defer func() {
+			for _, b := range inputs {
+				b.Release()
+			}
+		}()
+		tr := e.MustNew(s.Config).(sdk.Transform)
+		defer closeInst(e, tr)
+		if _, err := tr.Open(e.Ctx, e.Host, schema); err != nil {
+			e.T.Fatalf("open: %v", err)
+		}
+		ctx, cancel := context.WithCancel(e.Ctx)
+		defer cancel()
+		returned := make(chan struct{})
+		go func() {
+			defer close(returned)
+			cancelInFlight(ctx, cancel, tr, inputs)
+		}()
+		select {
+		case <-returned:
+		case <-timeout():
+			e.T.Fatal("calls in flight did not return within 5 seconds of their context being cancelled")
+		}
+	})
+}
+
+// each processes inputs in order and hands each result to take, with the
+// input's rows as they were before the call. An sdk.Pipeliner gets its
+// window of batches in flight, as the engine gives it: each input stays
+// untouched until its result is taken.
+func each(e *Env, tr sdk.Transform, inputs []arrow.RecordBatch, take func(i int, in arrow.RecordBatch, before []string, res sdk.Result, err error)) {
+	e.T.Helper()
+	p, ok := tr.(sdk.Pipeliner)
+	if !ok || p.Window() <= 1 {
+		for i, b := range inputs {
+			before := Rows(b)
+			res, err := tr.Process(e.Ctx, b)
+			take(i, b, before, res, err)
+		}
+		return
+	}
+	befores := make([][]string, len(inputs))
+	submitted := 0
+	for i := range inputs {
+		for ; submitted < len(inputs) && submitted < i+p.Window(); submitted++ {
+			befores[submitted] = Rows(inputs[submitted])
+			if err := p.Submit(e.Ctx, inputs[submitted]); err != nil {
+				// Take what is owed before failing.
+				for j := i; j < submitted; j++ {
+					res, _ := p.Next(e.Ctx)
+					release(res)
+				}
+				e.T.Fatalf("submit batch %d: %v", submitted, err)
+			}
+		}
+		res, err := p.Next(e.Ctx)
+		if err != nil {
+			// The calls after it are owed their Next, and take, which
+			// fails the test, sees no more.
+			for j := i + 1; j < submitted; j++ {
+				r, _ := p.Next(e.Ctx)
+				release(r)
+			}
+			take(i, inputs[i], befores[i], res, err)
+			return
+		}
+		take(i, inputs[i], befores[i], res, err)
+	}
+}
+
+// cancelInFlight gives tr its inputs and cancels ctx with calls in flight:
+// a window's worth for an sdk.Pipeliner, one call otherwise. Every call
+// must still return, and every result be released.
+func cancelInFlight(ctx context.Context, cancel context.CancelFunc, tr sdk.Transform, inputs []arrow.RecordBatch) {
+	p, ok := tr.(sdk.Pipeliner)
+	if !ok || p.Window() <= 1 {
+		cancel()
+		res, _ := tr.Process(ctx, inputs[0])
+		release(res)
+		return
+	}
+	submitted := 0
+	for _, b := range inputs[:min(len(inputs), p.Window())] {
+		if p.Submit(ctx, b) != nil {
+			break
+		}
+		submitted++
+	}
+	cancel()
+	for range submitted {
+		res, _ := p.Next(ctx)
+		release(res)
+	}
+}
+
+func release(res sdk.Result) {
+	if res.Out != nil {
+		res.Out.Release()
+	}
+	if res.Keep != nil {
+		res.Keep.Release()
+	}
 }
 
 // outcome is what the suite makes of one result: the rows it passes on,
@@ -310,8 +416,8 @@ func unread(schema *arrow.Schema, read []bool) []string {
 }
 
 // processAll runs the whole input through a fresh instance and returns the
-// output rows.
-func processAll(e *Env, s TransformSuite, schema *arrow.Schema) []string {
+// output rows; pipelined, if the instance pipelines and pipeline is set.
+func processAll(e *Env, s TransformSuite, schema *arrow.Schema, pipeline bool) []string {
 	e.T.Helper()
 	inputs := s.Input(e.Host.Mem)
 	defer func() {
@@ -342,9 +448,13 @@ func processAll(e *Env, s TransformSuite, schema *arrow.Schema) []string {
 			out.Release()
 		}
 	}
-	for _, b := range inputs {
-		res, err := tr.Process(e.Ctx, b)
-		collect(b, res, err)
+	if pipeline {
+		each(e, tr, inputs, func(_ int, b arrow.RecordBatch, _ []string, res sdk.Result, err error) { collect(b, res, err) })
+	} else {
+		for _, b := range inputs {
+			res, err := tr.Process(e.Ctx, b)
+			collect(b, res, err)
+		}
 	}
 	if f, ok := tr.(sdk.Flusher); ok {
 		for {

@@ -35,6 +35,10 @@ type ClientOptions struct {
 	// ReadWindow is how many source batches may be in flight before the
 	// engine takes the first. Default DefaultReadWindow.
 	ReadWindow int
+	// TransformWindow is how many calls to a transform may be in flight
+	// before the engine takes the first result (sdk.Pipeliner). Default
+	// DefaultTransformWindow; 1 makes every call wait for its result.
+	TransformWindow int
 }
 
 // Client is the engine's side of a connection to a plugin process. The
@@ -61,6 +65,9 @@ func NewClient(conn grpc.ClientConnInterface, opts ClientOptions) *Client {
 	}
 	if opts.ReadWindow <= 0 {
 		opts.ReadWindow = DefaultReadWindow
+	}
+	if opts.TransformWindow <= 0 {
+		opts.TransformWindow = DefaultTransformWindow
 	}
 	return &Client{conn: conn, rpc: pb.NewPluginClient(conn), opts: opts, columnar: true, headed: true}
 }

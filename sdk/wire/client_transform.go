@@ -12,9 +12,17 @@ import (
 	"github.com/sluicedata/sluice/sdk/wire/internal/pb"
 )
 
-// remoteTransform is a transform in a plugin process. Its Process calls
-// travel on one stream, opened at the first call, so that the output schema
-// crosses once; calls are synchronous, as the engine makes them.
+// remoteTransform is a transform in a plugin process. Its calls travel on
+// one stream, opened at the first call, so that the output schema crosses
+// once.
+//
+// It is an sdk.Pipeliner: the engine submits up to Window calls before it
+// takes the first result, so that while the plugin works on one batch the
+// next is already on its way, and the engine handles the last result
+// meanwhile. The plugin answers the calls one at a time, in order; each
+// result is matched to the oldest call still waiting (by its sequence
+// number) and rebuilt from that call's input. Process and Flush are a
+// call submitted and its result taken at once.
 //
 // When the transform is an sdk.Projector, Open learns its projection: calls
 // then send only the columns it reads, and the output is rebuilt here from
@@ -23,6 +31,12 @@ import (
 // cannot tell it from a builtin.
 type remoteTransform struct {
 	*remote
+	// sendMu is held while a call is sent, so that calls go in the order
+	// of their sequence numbers; recvMu while a result is read.
+	sendMu, recvMu sync.Mutex
+	// mu guards the fields below; it is never held while sending or
+	// receiving, so a Submit waiting for the plugin to read never keeps
+	// Next from reading the results that would let it.
 	mu     sync.Mutex
 	stream *callStream
 	seq    uint64
@@ -35,6 +49,24 @@ type callStream struct {
 	stream pb.Plugin_ProcessClient
 	snd    *batchSender
 	rcv    *batchReceiver
+
+	mu sync.Mutex
+	// calls are the calls sent whose results have not been taken, oldest
+	// first.
+	calls []pendingCall
+	// err is why the stream broke, when it did: every call still in calls
+	// fails with it, and the next call after them opens a new stream.
+	err error
+}
+
+// pendingCall is what a result needs to be matched and rebuilt.
+type pendingCall struct {
+	seq   uint64
+	flush bool
+	// in is the caller's input, which stays valid until the result is
+	// taken (sdk.Pipeliner); nil for Flush.
+	in   arrow.RecordBatch
+	proj *projection
 }
 
 func (t *remoteTransform) Open(ctx context.Context, host sdk.Host, in *arrow.Schema) (*arrow.Schema, error) {
@@ -68,14 +100,38 @@ func (t *remoteTransform) Columns() ([]string, []int) {
 	return reads, slices.Clone(t.proj.passes)
 }
 
+// Window is how many calls the engine may have in flight: the client's
+// TransformWindow.
+func (t *remoteTransform) Window() int { return t.c.opts.TransformWindow }
+
 func (t *remoteTransform) Process(ctx context.Context, in arrow.RecordBatch) (sdk.Result, error) {
-	return t.call(ctx, &pb.Batch{}, in)
+	if err := t.Submit(ctx, in); err != nil {
+		return sdk.Result{}, err
+	}
+	return t.Next(ctx)
+}
+
+// Submit sends a Process call; its result is for Next.
+func (t *remoteTransform) Submit(ctx context.Context, in arrow.RecordBatch) error {
+	if in == nil {
+		return fmt.Errorf("Process called without a batch")
+	}
+	return t.submit(ctx, &pb.Batch{}, in)
 }
 
 func (t *remoteTransform) Close(ctx context.Context) error {
 	t.mu.Lock()
-	t.reset()
+	cs := t.stream
+	t.stream = nil
 	t.mu.Unlock()
+	if cs != nil {
+		cs.fail(fmt.Errorf("closed"))
+		// A Next still reading (which the engine never leaves behind)
+		// returns once the stream is cancelled; then the reader is ours.
+		t.recvMu.Lock()
+		cs.end()
+		t.recvMu.Unlock()
+	}
 	return t.close(ctx)
 }
 
@@ -83,99 +139,174 @@ func (t *remoteTransform) Close(ctx context.Context) error {
 type flusher struct{ t *remoteTransform }
 
 func (f flusher) Flush(ctx context.Context) (sdk.Result, error) {
-	return f.t.call(ctx, &pb.Batch{Flush: true}, nil)
+	if err := f.t.submit(ctx, &pb.Batch{Flush: true}, nil); err != nil {
+		return sdk.Result{}, err
+	}
+	return f.t.Next(ctx)
 }
 
-// call sends one Process or Flush call and waits for its result.
-func (t *remoteTransform) call(ctx context.Context, h *pb.Batch, in arrow.RecordBatch) (sdk.Result, error) {
+// submit sends one call: h, and in (or its projection) for Process.
+func (t *remoteTransform) submit(ctx context.Context, h *pb.Batch, in arrow.RecordBatch) error {
+	t.sendMu.Lock()
+	defer t.sendMu.Unlock()
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	if t.host == nil {
-		return sdk.Result{}, fmt.Errorf("Process called before Open")
+		t.mu.Unlock()
+		return fmt.Errorf("Process called before Open")
 	}
 	cs, err := t.ensureStream(ctx)
 	if err != nil {
-		return sdk.Result{}, err
+		t.mu.Unlock()
+		return err
 	}
-	// Cancelling the call abandons the stream: the plugin sees its context
-	// cancelled, and the next call opens a new stream.
-	stop := context.AfterFunc(ctx, cs.cancel)
-	defer stop()
 	t.seq++
 	h.Seq = t.seq
+	call := pendingCall{seq: h.Seq, flush: h.Flush, in: in, proj: t.proj}
+	t.mu.Unlock()
+
+	// The call is waiting before it is sent, so that its result, however
+	// soon it comes, finds it.
+	cs.mu.Lock()
+	if cs.err != nil {
+		err := cs.err
+		cs.mu.Unlock()
+		return t.c.broken(ctx, err)
+	}
+	cs.calls = append(cs.calls, call)
+	cs.mu.Unlock()
+
 	send := in
-	if t.proj != nil && in != nil {
-		send = t.proj.narrow(in)
+	if call.proj != nil && in != nil {
+		send = call.proj.narrow(in)
 		defer send.Release()
 	}
-	res, err := t.exchange(cs, h, send, in)
+	// Cancelling a call abandons the stream: the plugin sees its context
+	// cancelled, every call in flight fails, and the next call opens a new
+	// stream.
+	stop := context.AfterFunc(ctx, cs.cancel)
+	defer stop()
+	if err := cs.snd.send(h, send); err != nil {
+		cs.mu.Lock()
+		// Not sent: no result is owed for it. Calls go out one at a time,
+		// so it is the newest.
+		if n := len(cs.calls); n > 0 && cs.calls[n-1].seq == call.seq {
+			cs.calls = cs.calls[:n-1]
+		}
+		if cs.err == nil {
+			cs.err = err
+		}
+		err = cs.err
+		cs.mu.Unlock()
+		cs.cancel()
+		return t.c.broken(ctx, err)
+	}
+	return nil
+}
+
+// Next waits for the result of the oldest call in flight.
+func (t *remoteTransform) Next(ctx context.Context) (sdk.Result, error) {
+	t.recvMu.Lock()
+	defer t.recvMu.Unlock()
+	t.mu.Lock()
+	cs := t.stream
+	t.mu.Unlock()
+	if cs == nil {
+		return sdk.Result{}, fmt.Errorf("Next called with no call in flight")
+	}
+	cs.mu.Lock()
+	if len(cs.calls) == 0 {
+		cs.mu.Unlock()
+		return sdk.Result{}, fmt.Errorf("Next called with no call in flight")
+	}
+	call, broke := cs.calls[0], cs.err
+	cs.mu.Unlock()
+	var res sdk.Result
+	var r *pb.Batch
+	err := broke
+	if err == nil && ctx.Err() != nil {
+		err = context.Cause(ctx)
+	}
+	if err == nil {
+		stop := context.AfterFunc(ctx, cs.cancel)
+		res, r, err = t.receive(cs, call)
+		stop()
+	}
 	if err != nil {
-		t.reset()
+		cs.fail(err)
+	}
+	cs.mu.Lock()
+	cs.calls = cs.calls[1:]
+	cs.mu.Unlock()
+	if err != nil {
 		return sdk.Result{}, t.c.broken(ctx, err)
 	}
-	if h.Error != nil {
-		if res.Out != nil {
-			res.Out.Release()
-		}
-		if res.Keep != nil {
-			res.Keep.Release()
-		}
-		return sdk.Result{}, decodeError(h.Error)
+	if r.Error != nil {
+		releaseResult(res)
+		return sdk.Result{}, decodeError(r.Error)
 	}
 	return res, nil
 }
 
-// exchange sends a call, send (in itself, or its projection), and reads
-// its result into h and the returned Result, rebuilding a projected
-// output from in.
-func (t *remoteTransform) exchange(cs *callStream, h *pb.Batch, send, in arrow.RecordBatch) (sdk.Result, error) {
-	seq, flush := h.Seq, h.Flush
-	if err := cs.snd.send(h, send); err != nil {
-		return sdk.Result{}, err
-	}
+// receive reads the result of call, the next on the stream, and builds
+// it, rebuilding a projected output from the call's input.
+func (t *remoteTransform) receive(cs *callStream, call pendingCall) (sdk.Result, *pb.Batch, error) {
 	m, err := cs.rcv.next()
 	if err != nil {
-		return sdk.Result{}, err
+		return sdk.Result{}, nil, err
 	}
 	r := m.GetBatch()
-	if r == nil || r.Seq != seq || r.Flush != flush {
-		return sdk.Result{}, fmt.Errorf("%w: expected the result of call %d", errProtocol, seq)
+	if r == nil || r.Seq != call.seq || r.Flush != call.flush {
+		return sdk.Result{}, nil, fmt.Errorf("%w: expected the result of call %d", errProtocol, call.seq)
 	}
 	out, err := cs.rcv.records(r)
 	if err != nil {
-		return sdk.Result{}, err
+		return sdk.Result{}, nil, err
 	}
+	in := call.in
 	res := sdk.Result{Rejects: decodeRowErrors(r.Rejects), Filtered: int(r.Filtered), Deduplicated: int(r.Deduplicated)}
 	switch {
 	case r.HasKeep && (out != nil || in == nil):
 		if out != nil {
 			out.Release()
 		}
-		return sdk.Result{}, fmt.Errorf("%w: a result with keep and records, or keep from Flush", errProtocol)
+		return sdk.Result{}, nil, fmt.Errorf("%w: a result with keep and records, or keep from Flush", errProtocol)
 	case r.HasKeep:
 		if res.Keep, err = keepFromBitmap(r.Keep, in.NumRows()); err != nil {
-			return sdk.Result{}, err
+			return sdk.Result{}, nil, err
 		}
-	case out != nil && t.proj != nil:
+	case out != nil && call.proj != nil:
 		if in == nil {
 			out.Release()
-			return sdk.Result{}, fmt.Errorf("%w: a projected transform's Flush returned records", errProtocol)
+			return sdk.Result{}, nil, fmt.Errorf("%w: a projected transform's Flush returned records", errProtocol)
 		}
-		res.Out, err = t.proj.rebuild(in, out)
+		res.Out, err = call.proj.rebuild(in, out)
 		out.Release()
 		if err != nil {
-			return sdk.Result{}, err
+			return sdk.Result{}, nil, err
 		}
 	default:
 		res.Out = out
 	}
-	*h = pb.Batch{Error: r.Error}
-	return res, nil
+	return res, r, nil
 }
 
+// ensureStream returns the open stream, opening one if there is none or
+// the last broke and its calls have all been answered. t.mu is held.
 func (t *remoteTransform) ensureStream(ctx context.Context) (*callStream, error) {
-	if t.stream != nil {
-		return t.stream, nil
+	if cs := t.stream; cs != nil {
+		cs.mu.Lock()
+		broke, waiting := cs.err, len(cs.calls)
+		cs.mu.Unlock()
+		switch {
+		case broke == nil:
+			return cs, nil
+		case waiting > 0:
+			// Their Next calls fail first, in order.
+			return nil, t.c.broken(ctx, broke)
+		}
+		// Nothing reads a broken stream whose calls are all answered.
+		cs.end()
+		t.stream = nil
 	}
 	sctx, cancel := context.WithCancel(context.Background())
 	stream, err := t.c.rpc.Process(sctx)
@@ -183,7 +314,8 @@ func (t *remoteTransform) ensureStream(ctx context.Context) (*callStream, error)
 		cancel()
 		return nil, t.c.broken(ctx, err)
 	}
-	if err := stream.Send(&pb.Msg{Body: &pb.Msg_Start{Start: &pb.Start{Instance: t.id, Window: 1}}}); err != nil {
+	window := uint32(max(t.c.opts.TransformWindow, 1))
+	if err := stream.Send(&pb.Msg{Body: &pb.Msg_Start{Start: &pb.Start{Instance: t.id, Window: window}}}); err != nil {
 		cancel()
 		return nil, t.c.broken(ctx, err)
 	}
@@ -195,13 +327,30 @@ func (t *remoteTransform) ensureStream(ctx context.Context) (*callStream, error)
 	return t.stream, nil
 }
 
-// reset ends the stream, if one is open.
-func (t *remoteTransform) reset() {
-	if t.stream == nil {
-		return
+// fail marks the stream broken, if it is not already, and abandons it:
+// the plugin sees its context cancelled.
+func (cs *callStream) fail(err error) {
+	cs.mu.Lock()
+	if cs.err == nil {
+		cs.err = err
 	}
-	_ = t.stream.stream.CloseSend()
-	t.stream.cancel()
-	t.stream.rcv.release()
-	t.stream = nil
+	cs.mu.Unlock()
+	cs.cancel()
+}
+
+// end closes the stream and releases its reader, once nothing reads it.
+func (cs *callStream) end() {
+	_ = cs.stream.CloseSend()
+	cs.cancel()
+	cs.rcv.release()
+}
+
+// releaseResult drops a result that goes no further.
+func releaseResult(res sdk.Result) {
+	if res.Out != nil {
+		res.Out.Release()
+	}
+	if res.Keep != nil {
+		res.Keep.Release()
+	}
 }

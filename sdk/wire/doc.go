@@ -85,9 +85,25 @@
 // time the engine's Emit returns, which is when the pipeline has taken the
 // batch. The plugin's Emit blocks without credit, so a slow sink slows an
 // external source exactly as it slows a builtin one, and nothing piles up in
-// gRPC's buffers. Transform calls are synchronous, as the engine makes
-// them: one call in flight. A sink's writes are answered one by one, each
-// with its per-row results, with at most the sink's maximum writes in flight.
+// gRPC's buffers. A transform's calls are pipelined: its engine side is an
+// sdk.Pipeliner, so the engine sends up to a window of calls
+// (DefaultTransformWindow, sent in Start) before it takes the first result.
+// The plugin's transform still gets them one at a time, in order, as it
+// always has, but the server works in three stages: one goroutine receives
+// and decodes the next call, another runs the transform, a third encodes
+// and sends the last result; the calls not yet read wait in HTTP/2's
+// stream window, which the window keeps far from full. So while the plugin
+// processes one batch the next is already decoded, and the engine handles
+// the last result meanwhile: synchronous calls left the plugin idle for a
+// transfer each way per call (docs/benchmarks-plugins.md). Results are
+// matched to calls by their sequence numbers, oldest first; a call the
+// plugin fails fails alone, while a broken stream fails every call in
+// flight with an error naming the plugin, and the next call opens a new
+// stream. A stream the engine abandoned (a cancelled call) may still be in
+// a call of the transform in the plugin: the next stream's calls, and
+// Close, wait for it, so that the transform is never called from two
+// goroutines at once. A sink's writes are answered one by one, each with
+// its per-row results, with at most the sink's maximum writes in flight.
 //
 // Nothing is acknowledged that the engine has not taken: if the plugin
 // process dies, the batches it had sent but the engine had not emitted are

@@ -86,8 +86,8 @@ func GRPCDialOptions(maxMessage int) []grpc.DialOption {
 // HTTP/2's default 64 KiB stream window makes a megabyte batch wait for
 // a dozen window updates, one round trip each: the profile of the transform
 // benchmark showed both processes mostly idle. Our own flow control bounds
-// what is in flight (a read window, one transform call, the sink's
-// writes), so HTTP/2's window can be large; and larger socket buffers mean
+// what is in flight (a read window, a transform's window of calls, the
+// sink's writes), so HTTP/2's window can be large; and larger socket buffers mean
 // fewer system calls per batch.
 const (
 	flowWindow = 32 << 20

@@ -12,6 +12,12 @@ const DefaultMaxMessageBytes = 64 << 20
 // engine before it acknowledges the first.
 const DefaultReadWindow = 4
 
+// DefaultTransformWindow is how many calls to a transform may be in flight
+// before the engine takes the first result: enough that the plugin always
+// has the next batch when it finishes one, while the engine accounts for
+// the last (docs/benchmarks-plugins.md).
+const DefaultTransformWindow = 3
+
 // splitLimit is the estimated batch size above which a batch is split:
 // half the message limit, since the estimate leaves out validity bitmaps,
 // padding and the IPC header.

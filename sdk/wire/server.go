@@ -69,7 +69,24 @@ type instance struct {
 	proj     *projection
 	// headed says the engine reads Batch headers in frames (OpenRequest).
 	headed bool
+	// busy is held by the Process stream that is calling a transform, and
+	// by Close: the engine may abandon a stream, and close the transform
+	// or open another stream, while the plugin is still in a call of the
+	// old one, which must finish first.
+	busy chan struct{}
 }
+
+// hold waits for the instance to be free of other callers, or ctx to end.
+func (in *instance) hold(ctx context.Context) error {
+	select {
+	case in.busy <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+func (in *instance) free() { <-in.busy }
 
 // NewServer returns a server for plugins.
 func NewServer(plugins []sdk.Plugin, opts ServerOptions) *Server {
@@ -114,7 +131,7 @@ func (s *Server) New(ctx context.Context, req *pb.NewRequest) (*pb.NewResponse, 
 		return &pb.NewResponse{Error: encodeError(err)}, nil
 	}
 	_, flusher := v.(sdk.Flusher)
-	in := &instance{plugin: plugin, flusher: flusher}
+	in := &instance{plugin: plugin, flusher: flusher, busy: make(chan struct{}, 1)}
 	switch x := v.(type) {
 	case sdk.Source:
 		in.source = x
@@ -204,7 +221,11 @@ func (s *Server) Close(ctx context.Context, req *pb.InstanceRef) (*pb.CloseRespo
 	case in.source != nil:
 		err = in.source.Close(ctx)
 	case in.tr != nil:
+		if err := in.hold(ctx); err != nil {
+			return nil, err
+		}
 		err = in.tr.Close(ctx)
+		in.free()
 	default:
 		err = in.sink.Close(ctx)
 	}

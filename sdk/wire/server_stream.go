@@ -130,9 +130,18 @@ func (e *serverEmitter) Emit(ctx context.Context, b sdk.Batch) error {
 }
 
 // Process runs a transform's Process and Flush calls, one at a time, in
-// the order the engine sends them. A projected transform receives only the
-// columns it reads, widened with all-null placeholders, and answers with
-// only the columns it computes, or its Keep.
+// the order the engine sends them. The engine may send several before it
+// reads the first result (up to Start.window); they wait in the stream
+// until they are read, and each is answered in turn.
+//
+// Reading a call, processing it and sending its result are three stages,
+// each in its own goroutine, so that while the transform processes one
+// call the next is being received and decoded and the last result encoded
+// and sent: the transform still sees one call at a time, in order, but
+// the process boundary no longer adds its time to every call's. A
+// projected transform receives only the columns it reads, widened with
+// all-null placeholders, and answers with only the columns it computes,
+// or its Keep.
 func (s *Server) Process(stream pb.Plugin_ProcessServer) error {
 	in, _, err := s.start(stream)
 	if err != nil {
@@ -141,14 +150,68 @@ func (s *Server) Process(stream pb.Plugin_ProcessServer) error {
 	if in.tr == nil {
 		return fmt.Errorf("%w: instance %d is not a transform", errProtocol, in.id)
 	}
-	ctx := stream.Context()
+	ctx, cancel := context.WithCancelCause(stream.Context())
+	defer cancel(nil)
+	calls := make(chan call, 1)
+	read := make(chan error, 1)
+	go func() { read <- s.readCalls(ctx, stream, calls) }()
+	replies := make(chan reply, 1)
+	sent := make(chan error, 1)
+	go func() {
+		sent <- sendReplies(newBatchSender(stream, splitLimit(s.opts.MaxMessageBytes), in.headed), replies, cancel)
+	}()
+
+	// A stream the engine abandoned may still be in a call: this one, and
+	// Close, wait for it.
+	if err = in.hold(ctx); err == nil {
+		err = s.processCalls(ctx, in, calls, replies)
+		in.free()
+	}
+	close(replies)
+	if err != nil {
+		cancel(err)
+	}
+	if serr := <-sent; err == nil && serr != nil {
+		err = serr
+		cancel(err)
+	}
+	if err != nil {
+		// The reader may be waiting for a call the engine will not send
+		// now: it ends when the stream does, once this returns, and what
+		// it decoded meanwhile is released then.
+		go drain(calls)
+		return err
+	}
+	return <-read
+}
+
+// call is a call read and decoded: its header and, for Process, its batch
+// as received; or the error that ended reading.
+type call struct {
+	h   *pb.Batch
+	rec arrow.RecordBatch
+	err error
+}
+
+// reply is a result to send, with its batch, which the sender releases.
+type reply struct {
+	h   *pb.Batch
+	rec arrow.RecordBatch
+}
+
+// readCalls reads calls until the engine ends the stream, decoding each
+// batch ahead of the transform. It closes calls when it returns: nil at
+// the end of the stream, or the error after sending it as a call.
+func (s *Server) readCalls(ctx context.Context, stream pb.Plugin_ProcessServer, calls chan<- call) error {
+	defer close(calls)
 	rcv := newBatchReceiver(stream, s.opts.Allocator)
 	defer rcv.release()
-	snd := newBatchSender(stream, splitLimit(s.opts.MaxMessageBytes), in.headed)
-	var wide *widener
-	if in.proj != nil {
-		wide = &widener{p: in.proj, mem: s.opts.Allocator, nulls: make([]arrow.Array, in.proj.in.NumFields())}
-		defer wide.release()
+	fail := func(err error) error {
+		select {
+		case calls <- call{err: err}:
+		case <-ctx.Done():
+		}
+		return err
 	}
 	for {
 		m, err := rcv.next()
@@ -156,14 +219,48 @@ func (s *Server) Process(stream pb.Plugin_ProcessServer) error {
 			return nil
 		}
 		if err != nil {
-			return err
+			return fail(err)
 		}
 		h := m.GetBatch()
 		if h == nil {
-			return fmt.Errorf("%w: expected a Batch", errProtocol)
+			return fail(fmt.Errorf("%w: expected a Batch", errProtocol))
 		}
-		var res sdk.Result
 		var rec arrow.RecordBatch
+		if !h.Flush {
+			if rec, err = rcv.records(h); err != nil {
+				return fail(err)
+			}
+			if rec == nil {
+				return fail(fmt.Errorf("%w: a Process call without a batch", errProtocol))
+			}
+		}
+		select {
+		case calls <- call{h: h, rec: rec}:
+		case <-ctx.Done():
+			if rec != nil {
+				rec.Release()
+			}
+			return context.Cause(ctx)
+		}
+	}
+}
+
+// processCalls runs the transform on each call in turn and hands its
+// result to the sender. It returns when the calls end, or with the error
+// that ends the stream.
+func (s *Server) processCalls(ctx context.Context, in *instance, calls <-chan call, replies chan<- reply) error {
+	var wide *widener
+	if in.proj != nil {
+		wide = &widener{p: in.proj, mem: s.opts.Allocator, nulls: make([]arrow.Array, in.proj.in.NumFields())}
+		defer wide.release()
+	}
+	for c := range calls {
+		if c.err != nil {
+			return c.err
+		}
+		h, rec := c.h, c.rec
+		var res sdk.Result
+		var err error
 		if h.Flush {
 			f, ok := in.tr.(sdk.Flusher)
 			if !ok {
@@ -171,13 +268,6 @@ func (s *Server) Process(stream pb.Plugin_ProcessServer) error {
 			}
 			res, err = f.Flush(ctx)
 		} else {
-			rec, err = rcv.records(h)
-			if err != nil {
-				return err
-			}
-			if rec == nil {
-				return fmt.Errorf("%w: a Process call without a batch", errProtocol)
-			}
 			if wide != nil {
 				full, err := wide.widen(rec)
 				rec.Release()
@@ -207,12 +297,40 @@ func (s *Server) Process(stream pb.Plugin_ProcessServer) error {
 		if rec != nil {
 			rec.Release()
 		}
-		err = snd.send(out, send)
-		if send != nil {
-			send.Release()
+		select {
+		case replies <- reply{h: out, rec: send}:
+		case <-ctx.Done():
+			if send != nil {
+				send.Release()
+			}
+			return context.Cause(ctx)
 		}
-		if err != nil {
-			return err
+	}
+	return nil
+}
+
+// sendReplies sends each result in turn. A failure stops the other
+// stages; the results still coming are released unsent.
+func sendReplies(snd *batchSender, replies <-chan reply, stop context.CancelCauseFunc) error {
+	var err error
+	for r := range replies {
+		if err == nil {
+			if err = snd.send(r.h, r.rec); err != nil {
+				stop(err)
+			}
+		}
+		if r.rec != nil {
+			r.rec.Release()
+		}
+	}
+	return err
+}
+
+// drain releases the calls still decoded, until the reader closes calls.
+func drain(calls <-chan call) {
+	for c := range calls {
+		if c.rec != nil {
+			c.rec.Release()
 		}
 	}
 }
