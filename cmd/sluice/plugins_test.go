@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sluicedata/sluice/internal/testbin"
+	"github.com/sluicedata/sluice/engine/registry/registrytest"
 )
 
 type binaries struct{ httpjson, httpjsonSum, textcase, textcaseSum string }
@@ -24,8 +24,8 @@ func buildExamples(t *testing.T) binaries {
 	t.Helper()
 	dir := t.TempDir()
 	var b binaries
-	b.httpjson, b.httpjsonSum = testbin.Build(t, dir, "github.com/sluicedata/sluice/examples/plugins/httpjson/cmd/sluice-plugin-httpjson")
-	b.textcase, b.textcaseSum = testbin.Build(t, dir, "github.com/sluicedata/sluice/examples/plugins/textcase/cmd/sluice-plugin-textcase")
+	b.httpjson, b.httpjsonSum = registrytest.Build(t, dir, "github.com/sluicedata/sluice/plugins/examples/httpjson/cmd/sluice-plugin-httpjson")
+	b.textcase, b.textcaseSum = registrytest.Build(t, dir, "github.com/sluicedata/sluice/plugins/examples/textcase/cmd/sluice-plugin-textcase")
 	return b
 }
 
@@ -139,7 +139,7 @@ func TestRunFailsWhenAPluginDies(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the plugin never asked for page 3")
 	}
-	pids := testbin.Children(t, bin)
+	pids := registrytest.Children(t, bin)
 	if len(pids) != 1 {
 		t.Fatalf("plugin processes %v, want one", pids)
 	}

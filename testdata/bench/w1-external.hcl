@@ -1,5 +1,5 @@
 # W1 with its filter and map transforms served out of process: the builtin
-# filter and map, served by examples/plugins/transforms as ext_filter and
+# filter and map, served by plugins/examples/transforms as ext_filter and
 # ext_map (the sluice command has the builtins compiled in, and two plugins
 # may not share a name). Otherwise the same pipeline as w1.hcl, so that the
 # two measure what the process boundary costs. `make bench` builds the

@@ -3,7 +3,7 @@ package textcase_test
 import (
 	"testing"
 
-	"github.com/sluicedata/sluice/examples/plugins/textcase"
+	"github.com/sluicedata/sluice/plugins/examples/textcase"
 	"github.com/sluicedata/sluice/sdk"
 	"github.com/sluicedata/sluice/sdk/plugintest"
 )

@@ -13,7 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sluicedata/sluice/engine"
-	"github.com/sluicedata/sluice/internal/testbin"
+	"github.com/sluicedata/sluice/engine/registry/registrytest"
 	"github.com/sluicedata/sluice/plugins/filter"
 	"github.com/sluicedata/sluice/plugins/mapper"
 	memplugin "github.com/sluicedata/sluice/plugins/memory"
@@ -66,7 +66,7 @@ func tableJSON(t *testing.T, store *memplugin.Store, table string) []byte {
 // the beginning of the full output, in order, with nothing missing
 // between. A rerun completes.
 func TestKilledTransformPluginWithCallsInFlight(t *testing.T) {
-	bin, sum := testbin.Build(t, t.TempDir(), "github.com/sluicedata/sluice/examples/plugins/transforms/cmd/sluice-plugin-transforms")
+	bin, sum := registrytest.Build(t, t.TempDir(), "github.com/sluicedata/sluice/plugins/examples/transforms/cmd/sluice-plugin-transforms")
 	input := customers(300_000, 2_000)
 	defer func() {
 		for _, r := range input {
@@ -88,7 +88,7 @@ func TestKilledTransformPluginWithCallsInFlight(t *testing.T) {
 		for store.Rows("out") == 0 && time.Now().Before(deadline) {
 			time.Sleep(100 * time.Microsecond)
 		}
-		pids := testbin.Children(t, bin)
+		pids := registrytest.Children(t, bin)
 		if len(pids) != 1 {
 			t.Errorf("found plugin processes %v, want one", pids)
 			return

@@ -11,7 +11,7 @@
 package main
 
 import (
-	"github.com/sluicedata/sluice/examples/plugins/httpjson"
+	"github.com/sluicedata/sluice/plugins/examples/httpjson"
 	"github.com/sluicedata/sluice/sdk/serve"
 )
 

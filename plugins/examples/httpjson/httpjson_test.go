@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/sluicedata/sluice/examples/plugins/httpjson"
+	"github.com/sluicedata/sluice/plugins/examples/httpjson"
 	"github.com/sluicedata/sluice/sdk"
 	"github.com/sluicedata/sluice/sdk/plugintest"
 )

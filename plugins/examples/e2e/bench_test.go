@@ -10,7 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sluicedata/sluice/engine"
-	"github.com/sluicedata/sluice/internal/testbin"
+	"github.com/sluicedata/sluice/engine/registry/registrytest"
 	"github.com/sluicedata/sluice/plugins/filter"
 	"github.com/sluicedata/sluice/plugins/mapper"
 	memplugin "github.com/sluicedata/sluice/plugins/memory"
@@ -84,7 +84,7 @@ func BenchmarkTransformChain(b *testing.B) {
 			r.Release()
 		}
 	}()
-	bin, sum := testbin.Build(b, b.TempDir(), "github.com/sluicedata/sluice/examples/plugins/transforms/cmd/sluice-plugin-transforms")
+	bin, sum := registrytest.Build(b, b.TempDir(), "github.com/sluicedata/sluice/plugins/examples/transforms/cmd/sluice-plugin-transforms")
 	for _, mode := range []struct {
 		name    string
 		src     string

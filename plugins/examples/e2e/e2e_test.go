@@ -16,9 +16,9 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 
 	"github.com/sluicedata/sluice/engine"
-	"github.com/sluicedata/sluice/examples/plugins/httpjson"
-	"github.com/sluicedata/sluice/examples/plugins/textcase"
-	"github.com/sluicedata/sluice/internal/testbin"
+	"github.com/sluicedata/sluice/engine/registry/registrytest"
+	"github.com/sluicedata/sluice/plugins/examples/httpjson"
+	"github.com/sluicedata/sluice/plugins/examples/textcase"
 	"github.com/sluicedata/sluice/plugins/filter"
 	"github.com/sluicedata/sluice/plugins/mapper"
 	memplugin "github.com/sluicedata/sluice/plugins/memory"
@@ -36,9 +36,9 @@ func build(t *testing.T) binaries {
 	t.Helper()
 	dir := t.TempDir()
 	var b binaries
-	b.httpjson, b.httpjsonSum = testbin.Build(t, dir, "github.com/sluicedata/sluice/examples/plugins/httpjson/cmd/sluice-plugin-httpjson")
-	b.textcase, b.textcaseSum = testbin.Build(t, dir, "github.com/sluicedata/sluice/examples/plugins/textcase/cmd/sluice-plugin-textcase")
-	b.transforms, b.transformsSum = testbin.Build(t, dir, "github.com/sluicedata/sluice/examples/plugins/transforms/cmd/sluice-plugin-transforms")
+	b.httpjson, b.httpjsonSum = registrytest.Build(t, dir, "github.com/sluicedata/sluice/plugins/examples/httpjson/cmd/sluice-plugin-httpjson")
+	b.textcase, b.textcaseSum = registrytest.Build(t, dir, "github.com/sluicedata/sluice/plugins/examples/textcase/cmd/sluice-plugin-textcase")
+	b.transforms, b.transformsSum = registrytest.Build(t, dir, "github.com/sluicedata/sluice/plugins/examples/transforms/cmd/sluice-plugin-transforms")
 	return b
 }
 
@@ -184,7 +184,7 @@ func TestExternalPluginsMatchCompiledIn(t *testing.T) {
 // beside the same builtins compiled in, as in testdata/bench/w1-external.hcl,
 // and give what the builtins give.
 func TestRenamedTransformsRunBesideTheBuiltins(t *testing.T) {
-	bin, sum := testbin.Build(t, t.TempDir(), "github.com/sluicedata/sluice/examples/plugins/transforms/cmd/sluice-plugin-ext-transforms")
+	bin, sum := registrytest.Build(t, t.TempDir(), "github.com/sluicedata/sluice/plugins/examples/transforms/cmd/sluice-plugin-ext-transforms")
 	a := newAPI(t, 3, 100)
 	builtins := []sdk.Plugin{httpjson.Source, textcase.Transform, filter.Transform, mapper.Transform}
 	builtin := runPipeline(t, nodes(a.url()), context.Background(), nil, builtins...)
@@ -222,7 +222,7 @@ func TestKilledPluginFailsTheRunAndRerunCompletes(t *testing.T) {
 	case <-time.After(30 * time.Second):
 		t.Fatal("the plugin never asked for page 4")
 	}
-	pids := testbin.Children(t, bins.httpjson)
+	pids := registrytest.Children(t, bins.httpjson)
 	if len(pids) != 1 {
 		t.Fatalf("found plugin processes %v, want one", pids)
 	}
@@ -282,7 +282,7 @@ func TestHungPluginIsKilled(t *testing.T) {
 			textcase.Transform, filter.Transform, mapper.Transform)
 	}()
 	<-a.reached
-	pids := testbin.Children(t, bins.httpjson)
+	pids := registrytest.Children(t, bins.httpjson)
 	if len(pids) != 1 {
 		t.Fatalf("found plugin processes %v, want one", pids)
 	}
@@ -319,7 +319,7 @@ func TestChecksumMismatchRefusesToRun(t *testing.T) {
 	if !strings.Contains(msg, "pipeline.hcl:3:") {
 		t.Errorf("the diagnostic does not point at the sha256 line: %s", msg)
 	}
-	if pids := testbin.Children(t, bins.httpjson); len(pids) != 0 {
+	if pids := registrytest.Children(t, bins.httpjson); len(pids) != 0 {
 		t.Errorf("the binary was started: %v", pids)
 	}
 }

@@ -3,7 +3,7 @@
 package main
 
 import (
-	"github.com/sluicedata/sluice/examples/plugins/textcase"
+	"github.com/sluicedata/sluice/plugins/examples/textcase"
 	"github.com/sluicedata/sluice/sdk/serve"
 )
 

@@ -6,7 +6,7 @@
 package main
 
 import (
-	"github.com/sluicedata/sluice/examples/plugins/transforms"
+	"github.com/sluicedata/sluice/plugins/examples/transforms"
 	"github.com/sluicedata/sluice/sdk"
 	"github.com/sluicedata/sluice/sdk/serve"
 )
