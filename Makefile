@@ -43,7 +43,7 @@ clean: ## remove build output and generated data
 # at $(ROWS) rows, then W1 and W3 at 5x the rows to show memory stays flat,
 # then W1 with its filter and map in process and served out of process by
 # the example transforms plugin, in interleaved rounds (BENCHRUNS of them)
-# so that a busy machine slows both alike (docs/benchmarks-plugins.md).
+# so that a busy machine slows both alike (docs/benchmarks.md, "External plugins").
 BIGROWS   := $(shell echo $$(( $(ROWS) * 5 )))
 BENCHRUNS ?= 11
 EXTPLUGIN := $(BIN)/sluice-plugin-ext-transforms

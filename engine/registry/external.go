@@ -91,7 +91,7 @@ func Launch(ctx context.Context, bin Binary, opts LaunchOptions) (*Process, erro
 		// No AutoMTLS: go-plugin listens on a Unix socket in a directory
 		// only this user can open, and that user could read the plugin's
 		// memory anyway. Mutual TLS would cost a key pair per launch and
-		// about a tenth of the throughput (docs/benchmarks-plugins.md).
+		// about a tenth of the throughput (docs/benchmarks.md, "External plugins").
 		SkipHostEnv:     true,
 		StartTimeout:    opts.StartTimeout,
 		GRPCDialOptions: wire.GRPCDialOptions(0),

@@ -13,7 +13,7 @@ import (
 // The checksum cache spares a launch from reading the whole plugin binary
 // when the binary has not changed since it was last verified: hashing a
 // 50 MB plugin costs ≈ 40 ms of CPU before every run
-// (docs/benchmarks-plugins.md), as much as the rest of the launch.
+// (docs/benchmarks.md, "External plugins"), as much as the rest of the launch.
 //
 // A record holds the binary's absolute path, the SHA-256 read from it, and
 // the file's identity as the kernel reported it while it was read: device,

@@ -37,7 +37,7 @@ func Serve(plugins ...sdk.Plugin) {
 	}
 	// A plugin process's garbage is almost all transient batch buffers,
 	// received and sent: collecting less often measurably speeds up a
-	// transform chain (docs/benchmarks-plugins.md) at little cost in memory.
+	// transform chain (docs/benchmarks.md, "External plugins") at little cost in memory.
 	debug.SetGCPercent(400)
 	logger := slog.New(NewLogHandler(os.Stderr, slog.LevelDebug))
 	plugin.Serve(&plugin.ServeConfig{

@@ -44,14 +44,14 @@
 // that hold a whole batch (sockets.go), for a like reason: a write that
 // blocks waits for a busy process to poll the network again. Together they
 // took W1's map calls from 6.1 ms to 0.9-1.4 ms (medians) to reach the
-// plugin (docs/benchmarks-plugins.md).
+// plugin (docs/benchmarks.md, "External plugins").
 //
 // # Moving only what a transform needs
 //
 // Most transforms need little of a batch and change less: a filter reads
 // a column or two and only drops rows; a map reads a few columns, computes
 // a few and passes the rest on. Sending whole batches both ways made the
-// process boundary cost more than the work (docs/benchmarks-plugins.md).
+// process boundary cost more than the work (docs/benchmarks.md, "External plugins").
 // So the engine says in OpenRequest that it understands sdk.Result's Keep
 // and aligned Out, and the protocol uses them:
 //
@@ -95,7 +95,7 @@
 // stream window, which the window keeps far from full. So while the plugin
 // processes one batch the next is already decoded, and the engine handles
 // the last result meanwhile: synchronous calls left the plugin idle for a
-// transfer each way per call (docs/benchmarks-plugins.md). Results are
+// transfer each way per call (docs/benchmarks.md, "External plugins"). Results are
 // matched to calls by their sequence numbers, oldest first; a call the
 // plugin fails fails alone, while a broken stream fails every call in
 // flight with an error naming the plugin, and the next call opens a new

@@ -15,7 +15,7 @@ const DefaultReadWindow = 4
 // DefaultTransformWindow is how many calls to a transform may be in flight
 // before the engine takes the first result: enough that the plugin always
 // has the next batch when it finishes one, while the engine accounts for
-// the last (docs/benchmarks-plugins.md).
+// the last (docs/benchmarks.md, "External plugins").
 const DefaultTransformWindow = 3
 
 // splitLimit is the estimated batch size above which a batch is split:

@@ -18,7 +18,7 @@ import (
 // milliseconds. Timed per call in W1, the engine's 230 KB calls to the map
 // took 3.3 ms (median) to reach the plugin with the kernel's default 208 KB
 // buffer and 0.9-1.4 ms with this one, while the plugin's idle process
-// sent its answers back in 0.5 ms either way (docs/benchmarks-plugins.md).
+// sent its answers back in 0.5 ms either way (docs/benchmarks.md, "External plugins").
 // Linux caps the request at net.core.wmem_max and rmem_max, 208 KB on many
 // systems, where this changes nothing.
 const socketBuffer = 4 << 20

@@ -1,6 +1,6 @@
 // Package transforms serves Sluice's builtin transforms from a plugin
 // process, to prove that a plugin behaves the same in and out of process and
-// to measure what the boundary costs (docs/benchmarks-plugins.md).
+// to measure what the boundary costs (docs/benchmarks.md, "External plugins").
 //
 // cmd/sluice-plugin-transforms serves them under their own names, for
 // engines built without them (the end-to-end tests). The sluice command has
