@@ -49,7 +49,7 @@ BENCHRUNS ?= 11
 EXTPLUGIN := $(BIN)/sluice-plugin-ext-transforms
 
 bench: build ## time the benchmark pipelines on generated data (ROWS=1000000)
-	$(GO) build -o $(EXTPLUGIN) ./examples/plugins/transforms/cmd/sluice-plugin-ext-transforms
+	$(GO) build -o $(EXTPLUGIN) ./plugins/examples/transforms/cmd/sluice-plugin-ext-transforms
 	@mkdir -p $(BENCHDATA) out/bench
 	@test -f $(BENCHDATA)/segment-$(ROWS).csv || $(GO) run ./cmd/segmentgen --rows $(ROWS) --out $(BENCHDATA)/segment-$(ROWS).csv
 	@test -f $(BENCHDATA)/segment-$(BIGROWS).csv || $(GO) run ./cmd/segmentgen --rows $(BIGROWS) --out $(BENCHDATA)/segment-$(BIGROWS).csv

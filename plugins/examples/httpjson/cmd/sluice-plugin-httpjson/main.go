@@ -1,7 +1,7 @@
 // Command sluice-plugin-httpjson serves the httpjson source as an external
 // Sluice plugin. Build it, pin its checksum in a pipeline file, and use it:
 //
-//	go build -o bin/sluice-plugin-httpjson ./examples/plugins/httpjson/cmd/sluice-plugin-httpjson
+//	go build -o bin/sluice-plugin-httpjson ./plugins/examples/httpjson/cmd/sluice-plugin-httpjson
 //	sha256sum bin/sluice-plugin-httpjson
 //
 //	plugin "httpjson" {
