@@ -24,7 +24,8 @@ func repoRoot(t *testing.T) {
 
 // TestBrokenPipelines validates every broken pipeline in testdata/broken and
 // compares what sluice prints with the golden file beside it: every mistake,
-// in one pass, at its file, line and column, with the source line.
+// in one pass, at its file, line and column, with the source line. Running
+// the pipeline must print the same, each warning once.
 func TestBrokenPipelines(t *testing.T) {
 	repoRoot(t)
 	cases, _ := filepath.Glob("testdata/broken/*.hcl")
@@ -34,6 +35,11 @@ func TestBrokenPipelines(t *testing.T) {
 			code, stdout, stderr := sluice(context.Background(), "validate", path)
 			if code != exitUsage || stdout != "" {
 				t.Errorf("exit %d, stdout %q; want exit %d and nothing on stdout", code, stdout, exitUsage)
+			}
+			runCode, runStdout, runStderr := sluice(context.Background(), "run", path)
+			if runCode != exitUsage || runStdout != "" || runStderr != stderr {
+				t.Errorf("run: exit %d, stdout %q, stderr:\n%s\nwant exit %d, nothing on stdout, and what validate printed:\n%s",
+					runCode, runStdout, runStderr, exitUsage, stderr)
 			}
 			golden := strings.TrimSuffix(path, ".hcl") + ".golden"
 			if *update {
