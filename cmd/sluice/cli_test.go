@@ -173,8 +173,8 @@ sink "jsonl" "out" {
 }
 `), 0o644)
 	code, _, stderr := sluice(context.Background(), "run", failing)
-	if code != exitFailed || !strings.Contains(stderr, "Run failed") || !strings.Contains(stderr, "transform.m rejected a row") {
-		t.Errorf("failing run: exit %d, %s", code, stderr)
+	if code != exitFailed || !strings.Contains(stderr, "Run failed") || strings.Count(stderr, "transform.m rejected a row") != 1 {
+		t.Errorf("failing run: exit %d, want %d and the error once:\n%s", code, exitFailed, stderr)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "failing.jsonl")); !os.IsNotExist(err) {
 		t.Errorf("a failed run left its output file: %v", err)

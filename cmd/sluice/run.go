@@ -50,6 +50,9 @@ func (c *cli) runCmd(args []string) error {
 	switch {
 	case stats.Status == engine.StatusInterrupted:
 		return &exitError{code: exitInterrupted}
+	case err != nil && stats.Error != "":
+		// The summary ends with the error: print it once.
+		return &exitError{code: exitFailed}
 	case err != nil:
 		return c.pipelineError(p, err)
 	}
