@@ -203,6 +203,13 @@ func TestPluginsAndFunctionsAreDocumented(t *testing.T) {
 	if code != exitOK || !strings.Contains(stdout, `source "csv"`) || !strings.Contains(stdout, `sink "csv"`) {
 		t.Errorf("describe csv shows both kinds: exit %d\n%s", code, stdout)
 	}
+	// Defaults are written as in a pipeline file: strings quoted, numbers and
+	// bools bare.
+	for _, want := range []string{`delimiter (string; default ",")`, `header (bool; default true)`, `infer_rows (integer; default 10000)`} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("describe csv: no %q in\n%s", want, stdout)
+		}
+	}
 	code, stdout, _ = sluice(context.Background(), "functions", "normalizeEmail")
 	if code != exitOK || !strings.Contains(stdout, "normalizeEmail(") || !strings.Contains(stdout, "→") {
 		t.Errorf("functions normalizeEmail: exit %d\n%s", code, stdout)
