@@ -125,7 +125,7 @@ func (e *Engine) Parse(sources map[string][]byte, in Inputs) (*Pipeline, error) 
 
 func (e *Engine) loaded(cfg *config.Pipeline, diags hcl.Diagnostics) (*Pipeline, error) {
 	p := &Pipeline{engine: e, config: cfg, redactor: redact.New(), loadDiags: diags}
-	if cfg == nil {
+	if cfg == nil || cfg.Unparsed {
 		return nil, p.diagnostics(diags)
 	}
 	p.redactor.Add(cfg.SensitiveValues()...)

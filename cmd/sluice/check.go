@@ -24,7 +24,7 @@ func (c *cli) checkCmd(args []string) error {
 	if err != nil {
 		return c.reportDiagnostics(err)
 	}
-	c.printWarnings(p)
+	c.printWarnings(p, nil)
 	if len(checks) == 0 {
 		c.printf("%s has no node with a connection to check.\n", path)
 		return nil

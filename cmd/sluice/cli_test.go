@@ -24,7 +24,8 @@ func repoRoot(t *testing.T) {
 
 // TestBrokenPipelines validates every broken pipeline in testdata/broken and
 // compares what sluice prints with the golden file beside it: every mistake,
-// in one pass, at its file, line and column, with the source line.
+// in one pass, at its file, line and column, with the source line. Running
+// the pipeline must print the same, each warning once.
 func TestBrokenPipelines(t *testing.T) {
 	repoRoot(t)
 	cases, _ := filepath.Glob("testdata/broken/*.hcl")
@@ -34,6 +35,11 @@ func TestBrokenPipelines(t *testing.T) {
 			code, stdout, stderr := sluice(context.Background(), "validate", path)
 			if code != exitUsage || stdout != "" {
 				t.Errorf("exit %d, stdout %q; want exit %d and nothing on stdout", code, stdout, exitUsage)
+			}
+			runCode, runStdout, runStderr := sluice(context.Background(), "run", path)
+			if runCode != exitUsage || runStdout != "" || runStderr != stderr {
+				t.Errorf("run: exit %d, stdout %q, stderr:\n%s\nwant exit %d, nothing on stdout, and what validate printed:\n%s",
+					runCode, runStdout, runStderr, exitUsage, stderr)
 			}
 			golden := strings.TrimSuffix(path, ".hcl") + ".golden"
 			if *update {
@@ -167,8 +173,8 @@ sink "jsonl" "out" {
 }
 `), 0o644)
 	code, _, stderr := sluice(context.Background(), "run", failing)
-	if code != exitFailed || !strings.Contains(stderr, "Run failed") || !strings.Contains(stderr, "transform.m rejected a row") {
-		t.Errorf("failing run: exit %d, %s", code, stderr)
+	if code != exitFailed || !strings.Contains(stderr, "Run failed") || strings.Count(stderr, "transform.m rejected a row") != 1 {
+		t.Errorf("failing run: exit %d, want %d and the error once:\n%s", code, exitFailed, stderr)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "failing.jsonl")); !os.IsNotExist(err) {
 		t.Errorf("a failed run left its output file: %v", err)
@@ -196,6 +202,13 @@ func TestPluginsAndFunctionsAreDocumented(t *testing.T) {
 	code, stdout, _ = sluice(context.Background(), "plugins", "describe", "csv")
 	if code != exitOK || !strings.Contains(stdout, `source "csv"`) || !strings.Contains(stdout, `sink "csv"`) {
 		t.Errorf("describe csv shows both kinds: exit %d\n%s", code, stdout)
+	}
+	// Defaults are written as in a pipeline file: strings quoted, numbers and
+	// bools bare.
+	for _, want := range []string{`delimiter (string; default ",")`, `header (bool; default true)`, `infer_rows (integer; default 10000)`} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("describe csv: no %q in\n%s", want, stdout)
+		}
 	}
 	code, stdout, _ = sluice(context.Background(), "functions", "normalizeEmail")
 	if code != exitOK || !strings.Contains(stdout, "normalizeEmail(") || !strings.Contains(stdout, "→") {

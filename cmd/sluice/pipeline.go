@@ -68,8 +68,14 @@ func (c *cli) reportDiagnostics(err error) error {
 	return &exitError{code: exitUsage, err: fmt.Errorf("the pipeline has %d %s", n, plural(n, "error", "errors"))}
 }
 
-// printWarnings prints the pipeline's warnings, if any.
-func (c *cli) printWarnings(p *engine.Pipeline) {
+// printWarnings prints the pipeline's warnings, if any, unless err is the
+// pipeline's diagnostics: those carry the warnings beside the errors, and
+// reportDiagnostics prints them.
+func (c *cli) printWarnings(p *engine.Pipeline, err error) {
+	var diags *engine.Diagnostics
+	if errors.As(err, &diags) {
+		return
+	}
 	if w := p.Warnings(); w.Len() > 0 {
 		w.Render(c.stderr, c.width(), c.colors())
 	}

@@ -49,7 +49,7 @@ func (c *cli) planCmd(args []string) error {
 		rows = append(rows, r)
 		mu.Unlock()
 	}})
-	c.printWarnings(p)
+	c.printWarnings(p, err)
 	if err != nil {
 		return c.pipelineError(p, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -129,6 +130,16 @@ func describe(w io.Writer, p sdk.Plugin) {
 	}
 }
 
+// hclDefault writes an attribute's default as it is written in a pipeline
+// file: numbers and bools bare, everything else quoted.
+func hclDefault(a *sdk.Attribute) string {
+	switch a.Type.Kind {
+	case sdk.TypeInt, sdk.TypeFloat, sdk.TypeBool:
+		return a.Default
+	}
+	return strconv.Quote(a.Default)
+}
+
 func describeSchema(w io.Writer, s *sdk.Schema, prefix string) {
 	if len(s.Attributes) == 0 && len(s.Blocks) == 0 {
 		fmt.Fprintf(w, "%s(none)\n", prefix)
@@ -139,7 +150,7 @@ func describeSchema(w io.Writer, s *sdk.Schema, prefix string) {
 		case a.Required:
 			notes = append(notes, "required")
 		case a.Default != "":
-			notes = append(notes, fmt.Sprintf("default %q", a.Default))
+			notes = append(notes, "default "+hclDefault(a))
 		default:
 			notes = append(notes, "optional")
 		}

@@ -34,7 +34,7 @@ func (c *cli) runCmd(args []string) error {
 		AllowMassDelete:  *massDelete,
 	})
 	progress.done()
-	c.printWarnings(p)
+	c.printWarnings(p, err)
 	if err != nil && stats.Nodes == nil {
 		// The pipeline did not start: a configuration mistake.
 		return c.reportDiagnostics(err)
@@ -50,6 +50,9 @@ func (c *cli) runCmd(args []string) error {
 	switch {
 	case stats.Status == engine.StatusInterrupted:
 		return &exitError{code: exitInterrupted}
+	case err != nil && stats.Error != "":
+		// The summary ends with the error: print it once.
+		return &exitError{code: exitFailed}
 	case err != nil:
 		return c.pipelineError(p, err)
 	}
@@ -70,7 +73,7 @@ func (c *cli) validateCmd(args []string) error {
 	if err := p.Validate(c.ctx, engine.ValidateOptions{Online: *online}); err != nil {
 		return c.reportDiagnostics(err)
 	}
-	c.printWarnings(p)
+	c.printWarnings(p, nil)
 	c.printf("%s is valid.\n", path)
 	return nil
 }

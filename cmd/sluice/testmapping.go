@@ -24,7 +24,7 @@ func (c *cli) testMappingCmd(args []string) error {
 		return err
 	}
 	rep, err := p.TestMapping(c.ctx, engine.TestMappingOptions{Sink: *sink})
-	c.printWarnings(p)
+	c.printWarnings(p, err)
 	if err != nil {
 		var diags *engine.Diagnostics
 		if !errors.As(err, &diags) && rep.Cleanup != "" && !rep.Removed {

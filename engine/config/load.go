@@ -29,6 +29,10 @@ type Pipeline struct {
 	Nodes []*Node
 	// Plugins are the external plugin binaries the pipeline declares.
 	Plugins []*PluginBlock
+	// Unparsed is set when a file did not parse. Then the pipeline holds
+	// only Dir and Files, so that the syntax errors can be shown with the
+	// source lines they are on.
+	Unparsed bool
 }
 
 var topSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
@@ -86,12 +90,12 @@ func pipelineFiles(path string) (files []string, dir string, err error) {
 
 // Parse reads a pipeline from sources held in memory, keyed by file name; the
 // files are read in name order. Embedding programs use it to load pipelines
-// that are not on disk. When a file does not parse, it returns no pipeline;
-// otherwise it returns the pipeline with every mistake it found, so that the
+// that are not on disk. When a file does not parse, it returns a pipeline
+// with Unparsed set that holds only the files; otherwise it returns the pipeline with every mistake it found, so that the
 // planner can add its own and report them all at once.
 func Parse(sources map[string][]byte, in Inputs) (*Pipeline, hcl.Diagnostics) {
 	p, diags := parse(sources, in, ".", "pipeline")
-	if p != nil && p.State.DeclRange.Empty() {
+	if p != nil && !p.Unparsed && p.State.DeclRange.Empty() {
 		// A pipeline that is not on disk keeps its state in memory unless it
 		// says otherwise.
 		p.State.Backend, p.State.Path = "memory", ""
@@ -112,8 +116,9 @@ func parse(sources map[string][]byte, in Inputs, dir, path string) (*Pipeline, h
 		}
 	}
 	if diags.HasErrors() {
-		// A file that does not parse leaves nothing reliable to check.
-		return nil, diags
+		// A file that does not parse leaves nothing reliable to check, but
+		// its text still shows where the syntax went wrong.
+		return &Pipeline{Dir: dir, Files: p.Files, Unparsed: true}, diags
 	}
 	for _, name := range sortedKeys(sources) {
 		content, ds := p.Files[name].Body.Content(topSchema)

@@ -591,3 +591,66 @@ sink "test" "out" { input = transform.t }
 		}
 	}
 }
+
+// TestSinkBatchesFollowTheirSize: the engine joins and splits batches to each
+// sink's size, in rows and in bytes, including for a plugin that declares
+// only the most rows it takes.
+func TestSinkBatchesFollowTheirSize(t *testing.T) {
+	cases := []struct {
+		name   string
+		writes sdk.WritePolicy
+		batch  string
+		want   int64 // rows in every batch but the last
+	}{
+		{"plugin rows", sdk.WritePolicy{Rows: 7}, "", 7},
+		{"pipeline rows", sdk.WritePolicy{Rows: 7}, "batch { rows = 12 }", 12},
+		// An int64 id is 8 bytes: 40 bytes is 5 rows.
+		{"pipeline bytes", sdk.WritePolicy{Rows: 7}, `batch { bytes = "40" }`, 5},
+		{"plugin maximum", sdk.WritePolicy{MaxRows: 4}, "", 4},
+		{"pipeline bytes under plugin maximum", sdk.WritePolicy{MaxRows: 4}, `batch { bytes = "24" }`, 3},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var built atomic.Pointer[testSink]
+			plugin := sdk.SinkPlugin(sdk.Info{Name: "test", Writes: c.writes}, func(cfg testSinkConfig) (sdk.Sink, error) {
+				s := &testSink{cfg: cfg, attempts: map[int64]int{}}
+				built.Store(s)
+				return s, nil
+			})
+			// 5 batches of 10 rows: joined and split across batch boundaries.
+			r := runPipeline(t, context.Background(), `
+source "count" "ids" {
+  batches = 5
+  rows    = 10
+}
+sink "test" "out" {
+  input = source.ids
+  `+c.batch+`
+}
+`, plugin, runtime.Options{})
+			if r.err != nil {
+				t.Fatal(r.err)
+			}
+			s := built.Load()
+			var total int64
+			for i, n := range s.sizes {
+				total += n
+				if (i < len(s.sizes)-1 && n != c.want) || n > c.want || n < 1 {
+					t.Fatalf("batch sizes %v, want batches of %d rows", s.sizes, c.want)
+				}
+			}
+			if total != 50 || !slices.Equal(s.ids, ids(0, 50)) {
+				t.Errorf("wrote %d rows: %v", total, s.ids)
+			}
+		})
+	}
+}
+
+// ids returns the ids from, from+1, … up to but not including to.
+func ids(from, to int64) []int64 {
+	var out []int64
+	for i := from; i < to; i++ {
+		out = append(out, i)
+	}
+	return out
+}

@@ -3,6 +3,7 @@ package runtime
 import (
 	"context"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -69,6 +70,15 @@ func (n *node) finishSync(ctx context.Context, r *run) {
 // small batches and splitting large ones, and passes them to the writers.
 func (n *node) rebatch(r *run, out chan<- *envelope) {
 	maxRows, maxBytes := n.Writes.Rows, n.Writes.Bytes
+	// Either limit may be zero, for none (a plugin that declares only the
+	// most rows it takes has no limit in bytes), but not both.
+	rowLimit, byteLimit := maxRows, maxBytes
+	if rowLimit == 0 {
+		rowLimit = math.MaxInt
+	}
+	if byteLimit == 0 {
+		byteLimit = math.MaxInt64
+	}
 	var (
 		pieces  []arrow.RecordBatch
 		tickets []*ticket
@@ -137,9 +147,9 @@ func (n *node) rebatch(r *run, out chan<- *envelope) {
 		}
 		perRow := batches.Size(env.rec) / int64(max(total, 1))
 		for off := 0; off < total; {
-			take := min(maxRows-rows, total-off)
+			take := min(rowLimit-rows, total-off)
 			if perRow > 0 {
-				take = max(1, min(take, int((maxBytes-bytes)/perRow)))
+				take = max(1, min(take, int(min((byteLimit-bytes)/perRow, int64(math.MaxInt)))))
 			}
 			var piece arrow.RecordBatch
 			if off == 0 && take == total {
@@ -159,7 +169,7 @@ func (n *node) rebatch(r *run, out chan<- *envelope) {
 			rows += take
 			bytes += int64(take) * perRow
 			off += take
-			if rows >= maxRows || bytes >= maxBytes {
+			if rows >= rowLimit || bytes >= byteLimit {
 				flush()
 			}
 		}
