@@ -92,7 +92,7 @@ func (d *decoder) Decode(c *chunkread.Chunk) sdk.Batch {
 				d.fieldError(j, f, "is not valid UTF-8 text; convert the file to UTF-8")
 			default:
 				if !col.Append(f) {
-					d.fieldError(j, f, "is not a "+coltype.Name(s.schema.Field(j).Type))
+					d.fieldError(j, f, "is not "+coltype.WithArticle(s.schema.Field(j).Type))
 				}
 			}
 		}

@@ -172,7 +172,7 @@ func TestInferenceSampleSizeAndLaterMisfits(t *testing.T) {
 	}
 	e := readAll(t, src, nil)
 	r := rejects(e)
-	if len(r) != 1 || r[0].Row != 100 || !strings.Contains(r[0].Message, `:102: column "n": "1.5" is not a int64`) {
+	if len(r) != 1 || r[0].Row != 100 || !strings.Contains(r[0].Message, `:102: column "n": "1.5" is not an int64`) {
 		t.Errorf("rejects: %v", r)
 	}
 	_, schema, _ = openSource(t, fmt.Sprintf("path = %q\ninfer_rows = 1000", path))
@@ -192,7 +192,7 @@ func TestNullMarkers(t *testing.T) {
 	src, _, _ := openSource(t, fmt.Sprintf("path = %q\nschema = { n = \"int64\" }", path))
 	e := readAll(t, src, nil)
 	equalLines(t, cells(t, e), []string{"|∅", "|∅", "NULL|∅", "NULL|1"})
-	if r := rejects(e); len(r) != 1 || !strings.Contains(r[0].Message, `"NULL" is not a int64`) {
+	if r := rejects(e); len(r) != 1 || !strings.Contains(r[0].Message, `"NULL" is not an int64`) {
 		t.Errorf("without null_values, NULL in a number column is rejected: %v", r)
 	}
 

@@ -165,7 +165,7 @@ func (d *decoder) append(i int, col colbuild.Column, v value) string {
 	} else if col.Append(raw) { // Append appends a null when it fails
 		return ""
 	}
-	return fmt.Sprintf("%s is not a %s", describe(v, raw), coltype.Name(dt))
+	return fmt.Sprintf("%s is not %s", describe(v, raw), coltype.WithArticle(dt))
 }
 
 func describe(v value, raw []byte) string {

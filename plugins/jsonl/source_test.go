@@ -108,7 +108,7 @@ func TestMalformedLinesAndValuesAreRejected(t *testing.T) {
 	}{
 		{1, CodeParse, ":2: invalid JSON: unexpected end of line"},
 		{2, CodeParse, ":4: invalid JSON: a line must be a JSON object"},
-		{3, CodeConvert, `:5: key "id": string "three" is not a int64`},
+		{3, CodeConvert, `:5: key "id": string "three" is not an int64`},
 		{4, CodeConvert, `:6: key "at": string "yesterday" is not a timestamp`},
 	}
 	got := rejectsOf(e)

@@ -78,6 +78,16 @@ func Name(dt arrow.DataType) string {
 	return dt.String()
 }
 
+// WithArticle is Name with its indefinite article, for messages: "an
+// int64", "a float64", "a uint8".
+func WithArticle(dt arrow.DataType) string {
+	name := Name(dt)
+	if strings.ContainsRune("aeio", rune(name[0])) {
+		return "an " + name
+	}
+	return "a " + name
+}
+
 // IsText reports whether dt holds text, whose empty values are empty strings
 // rather than nulls.
 func IsText(dt arrow.DataType) bool { return dt.ID() == arrow.STRING }
