@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -264,5 +265,38 @@ sink "kv" "out" { input = source.ids }
 	runs, _ := store.Runs(context.Background(), 0)
 	if len(runs) != 2 || runs[0].Status != "succeeded" || runs[1].Ended.IsZero() {
 		t.Errorf("run history %+v", runs)
+	}
+}
+
+// A sync that acts on rows that left needs the whole input every run: over
+// an incremental source every row not read would look as if it left, so
+// validation refuses it at on_leave, naming the source — and accepts
+// on_leave = "nothing", or a source that reads everything.
+func TestOnLeaveNeedsTheWholeInput(t *testing.T) {
+	eng, _ := statefulEngine(t)
+	src := `
+source "seq" "ids" {
+  batches     = 1
+  incremental = %t
+}
+sink "kvsync" "out" {
+  input = source.ids
+  sync {
+    mode     = "changes"
+    on_leave = %q
+  }
+}
+`
+	err := parseWith(t, eng, fmt.Sprintf(src, true, "delete")).Validate(context.Background(), engine.ValidateOptions{})
+	for _, want := range []string{"on_leave needs the whole input", "source.ids reads incrementally", `Use on_leave = "nothing" with an incremental source`, "p.hcl:10:"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("on_leave = \"delete\" over an incremental source: %v; want it to say %q", err, want)
+		}
+	}
+	if err := parseWith(t, eng, fmt.Sprintf(src, true, "nothing")).Validate(context.Background(), engine.ValidateOptions{}); err != nil {
+		t.Errorf("on_leave = \"nothing\" over an incremental source: %v", err)
+	}
+	if err := parseWith(t, eng, fmt.Sprintf(src, false, "delete")).Validate(context.Background(), engine.ValidateOptions{}); err != nil {
+		t.Errorf("on_leave = \"delete\" over a source that reads everything: %v", err)
 	}
 }

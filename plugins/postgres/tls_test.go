@@ -16,6 +16,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sluicedata/sluice/plugins/postgres/pgtest"
 )
 
 // hostConfig is a source body that connects with host, port, database,
@@ -75,6 +77,33 @@ func TestSSLModesReachTheConnection(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: got %v, want an error saying %q", c.extra, err, c.want)
 		}
+	}
+}
+
+// TestClientCertificateAuthenticates connects as a role that the server
+// lets in only with a client certificate: cert_file and key_file must reach
+// the TLS handshake, and without them the login fails.
+func TestClientCertificateAuthenticates(t *testing.T) {
+	if server.External() {
+		t.Skip("skipped: the server named by SLUICE_TEST_POSTGRES_URL is not ours, so it has no certificate role")
+	}
+	db, err := url.Parse(server.CreateDatabase(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile := server.ClientCert()
+	body := func(extra ...string) string {
+		return fmt.Sprintf("host = %q\nport = %s\ndatabase = %q\nuser = %q\nquery = %q\n%s",
+			db.Hostname(), db.Port(), strings.TrimPrefix(db.Path, "/"), pgtest.CertUser,
+			"SELECT current_user::text || ' ' || ssl::text FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+			strings.Join(append([]string{`sslmode = "verify-full"`, fmt.Sprintf("ca_file = %q", server.CAFile())}, extra...), "\n"))
+	}
+	r := read(t, body(fmt.Sprintf("cert_file = %q", certFile), fmt.Sprintf("key_file = %q", keyFile)), nil)
+	if got := r.rows(); !slices.Equal(got, []string{pgtest.CertUser + " true"}) {
+		t.Errorf("with the client certificate: %v, want %s over TLS", got, pgtest.CertUser)
+	}
+	if _, _, err := open(t, body()); err == nil || !strings.Contains(err.Error(), "requires a valid client certificate") {
+		t.Errorf("without the client certificate: %v, want the login refused for want of a certificate", err)
 	}
 }
 

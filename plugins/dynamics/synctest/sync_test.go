@@ -104,7 +104,8 @@ func TestSyncSendsRejectedRowsAgain(t *testing.T) {
 // Each on_leave action does what it says to the records of rows that left
 // the segment — one of them with a key a URL cannot hold, one already
 // deleted in the CRM — and nothing else: no record is created, the others
-// are untouched, and the next run has nothing left to do.
+// are untouched, and the next run has nothing left to do. "nothing" sends
+// no request at all and leaves every record as it was.
 func TestSyncOnLeave(t *testing.T) {
 	rows := people(100)
 	rows[3].email = "Plus+Tag@Example.com"
@@ -116,7 +117,7 @@ func TestSyncOnLeave(t *testing.T) {
 		}
 	}
 	email := func(i int) string { return strings.ToLower(rows[i].email) }
-	for _, action := range []string{"delete", "deactivate", "clear"} {
+	for _, action := range []string{"delete", "deactivate", "clear", "nothing"} {
 		t.Run(action, func(t *testing.T) {
 			srv := startEmulator(t)
 			f := newFixture(t, srv, syncOptions{onLeave: action})
@@ -133,8 +134,15 @@ func TestSyncOnLeave(t *testing.T) {
 					t.Logf("%s %s → %d (%s, %d records)", e.Method, e.Path, e.Status, e.Operation, e.Records)
 				}
 			}
-			if n.Left != 5 || n.Rejected != 0 || n.Unchanged != 95 {
-				t.Errorf("leave run: %+v", n)
+			wantLeft := int64(5)
+			if action == "nothing" {
+				wantLeft = 0
+				if tr.writeRequests != 0 {
+					t.Errorf("on_leave = nothing sent %d write requests: %v", tr.writeRequests, tr.byOperation)
+				}
+			}
+			if n.Left != wantLeft || n.Rejected != 0 || n.Unchanged != 95 {
+				t.Errorf("leave run: %+v; want %d left", n, wantLeft)
 			}
 			if tr.byOperation["create"]+tr.byOperation["UpsertMultiple"]+tr.byOperation["CreateMultiple"] > 0 {
 				t.Errorf("the leave run created or upserted records: %v", tr.byOperation)

@@ -18,7 +18,9 @@
 // connections and creates a database; Stop shuts it down and removes the
 // directory. The server listens with TLS on (a certificate signed by a CA that
 // Start generates; see [Server.CAFile]) and password authentication over TCP,
-// so tests can exercise sslmode and credential handling. Durability is
+// so tests can exercise sslmode and credential handling; the role [CertUser]
+// logs in with a client certificate instead ([Server.ClientCert]), so tests
+// can exercise that too. Durability is
 // switched off (fsync, synchronous_commit): the data is thrown away anyway.
 //
 // PostgreSQL refuses to run as root. When the tests run as root, as they do

@@ -33,6 +33,11 @@ const EnvBin = "SLUICE_TEST_POSTGRES_BIN"
 // Database is the name of the database Start creates.
 const Database = "sluice"
 
+// CertUser is a role of a started server that logs in over TLS with the
+// client certificate [Server.ClientCert] names, and no password: PostgreSQL's
+// cert authentication.
+const CertUser = "sluice_cert"
+
 // Server is a PostgreSQL server for tests: one Start started, or an existing
 // one named by SLUICE_TEST_POSTGRES_URL.
 type Server struct {
@@ -43,6 +48,9 @@ type Server struct {
 	cmd      *exec.Cmd
 	exited   chan struct{}
 	logPath  string
+
+	// clientCert and clientKey are CertUser's certificate and key.
+	clientCert, clientKey string
 
 	mu    sync.Mutex
 	dbSeq int
@@ -60,6 +68,10 @@ func (s *Server) Password() string { return s.password }
 // whose names are localhost and 127.0.0.1. It is empty for an external
 // server.
 func (s *Server) CAFile() string { return s.caFile }
+
+// ClientCert is the PEM certificate and key, signed by the CA of CAFile,
+// with which CertUser logs in. Both are empty for an external server.
+func (s *Server) ClientCert() (certFile, keyFile string) { return s.clientCert, s.clientKey }
 
 // External reports whether the server is one SLUICE_TEST_POSTGRES_URL named.
 func (s *Server) External() bool { return s.dir == "" }
@@ -108,11 +120,11 @@ func (s *Server) start(ctx context.Context, bin string, owner *account) error {
 	if err := os.WriteFile(pwfile, []byte(s.password+"\n"), 0o600); err != nil {
 		return fmt.Errorf("pgtest: %w", err)
 	}
-	certFile, keyFile, caFile, err := writeCertificates(s.dir)
+	certs, err := writeCertificates(s.dir)
 	if err != nil {
 		return err
 	}
-	s.caFile = caFile
+	s.caFile, s.clientCert, s.clientKey = certs.ca, certs.clientCert, certs.clientKey
 	if err := owner.own(s.dir); err != nil {
 		return err
 	}
@@ -123,6 +135,16 @@ func (s *Server) start(ctx context.Context, bin string, owner *account) error {
 	initdb.SysProcAttr = owner.procAttr()
 	if out, err := initdb.CombinedOutput(); err != nil {
 		return fmt.Errorf("pgtest: initdb failed: %w\n%s", err, out)
+	}
+	// CertUser logs in by client certificate only; the first matching line
+	// of pg_hba.conf decides.
+	hba := filepath.Join(data, "pg_hba.conf")
+	rules, err := os.ReadFile(hba)
+	if err != nil {
+		return fmt.Errorf("pgtest: %w", err)
+	}
+	if err := os.WriteFile(hba, append([]byte("hostssl all "+CertUser+" 127.0.0.1/32 cert\n"), rules...), 0o600); err != nil {
+		return fmt.Errorf("pgtest: %w", err)
 	}
 	port, err := freePort()
 	if err != nil {
@@ -140,8 +162,9 @@ func (s *Server) start(ctx context.Context, bin string, owner *account) error {
 		"-c", "listen_addresses=127.0.0.1",
 		"-c", "unix_socket_directories="+s.dir,
 		"-c", "ssl=on",
-		"-c", "ssl_cert_file="+certFile,
-		"-c", "ssl_key_file="+keyFile,
+		"-c", "ssl_cert_file="+certs.serverCert,
+		"-c", "ssl_key_file="+certs.serverKey,
+		"-c", "ssl_ca_file="+certs.ca,
 		"-c", "fsync=off",
 		"-c", "synchronous_commit=off",
 		"-c", "full_page_writes=off",
@@ -172,6 +195,9 @@ func (s *Server) start(ctx context.Context, bin string, owner *account) error {
 	}
 	if err := exec1(ctx, u.String(), "CREATE DATABASE "+Database); err != nil {
 		return fmt.Errorf("pgtest: creating database %s: %w", Database, err)
+	}
+	if err := exec1(ctx, u.String(), "CREATE ROLE "+CertUser+" LOGIN"); err != nil {
+		return fmt.Errorf("pgtest: creating role %s: %w", CertUser, err)
 	}
 	u.Path = "/" + Database
 	s.url = u.String()
