@@ -135,3 +135,43 @@ mapping {
 		expectFailure(t, steps, "mapping", `Did you mean "firstname"`, "sluice validate --online")
 	})
 }
+
+// TestCheckExplainsATokenTheEnvironmentRefuses covers the 401 from the Web
+// API (not from the authority): the app got a token, but the environment
+// refuses it — the app registration is in another tenant, or url is not the
+// environment's own. A single refusal is survived with a new token; a
+// persistent one ends in advice.
+func TestCheckExplainsATokenTheEnvironmentRefuses(t *testing.T) {
+	mapping := `
+table = "contact"
+key   = { emailaddress1 = "email" }
+mapping {
+  firstname = "first"
+}
+`
+	refuse := func(count int) emulatortest.Option {
+		return withFaults(emulator.Fault{Kind: emulator.FaultError, Status: 401, Path: "WhoAmI", Count: count})
+	}
+	t.Run("once", func(t *testing.T) {
+		srv := startEmulator(t, refuse(1))
+		for _, s := range check(t, connection(srv)+mapping) {
+			if !s.OK {
+				t.Errorf("step %+v failed: one refused token must be replaced and the request sent again", s)
+			}
+		}
+		var whoAmI []int
+		for _, e := range srv.RequestLog() {
+			if strings.Contains(e.Path, "WhoAmI") {
+				whoAmI = append(whoAmI, e.Status)
+			}
+		}
+		if len(whoAmI) != 2 || whoAmI[0] != 401 || whoAmI[1] != 200 {
+			t.Errorf("WhoAmI answers %v, want 401 then 200", whoAmI)
+		}
+	})
+	t.Run("always", func(t *testing.T) {
+		srv := startEmulator(t, refuse(0))
+		steps := check(t, connection(srv)+mapping)
+		expectFailure(t, steps, "WhoAmI", "HTTP 401", "refused the app's token", "exactly as Power Platform admin center", "environment's tenant")
+	})
+}
