@@ -193,3 +193,27 @@ mapping {
 		t.Errorf("ledger records %v", got)
 	}
 }
+
+func TestMultiSelectChoicesFromAList(t *testing.T) {
+	srv := startEmulator(t)
+	host := testhost.New(t)
+	s := open(t, host, memberInput, connection(srv)+memberMapping+`
+mapping {
+  sluice_interests = "interests == 'numbers' ? [3, 1] : ['Chess', interests]"
+}
+`)
+	res := write(t, s, record(host.Mem, memberInput,
+		[]any{"a", "eu", nil, nil, "Cooking", nil, nil, nil, nil, nil},
+		[]any{"b", "eu", nil, nil, "numbers", nil, nil, nil, nil, nil},
+		[]any{"c", "eu", nil, nil, "Knitting", nil, nil, nil, nil, nil},
+	))
+	if len(res.Rejects) != 1 || res.Rejects[0].Row != 2 || res.Rejects[0].Code != "dynamics.option" {
+		t.Fatalf("rejects %+v, want row 2 (Knitting) as dynamics.option", res.Rejects)
+	}
+	got := records(t, srv, "sluice_member", "sluice_code")
+	for code, want := range map[string]string{"a": "2,3", "b": "3,1"} {
+		if v := fmt.Sprint(got[code]["sluice_interests"]); v != want {
+			t.Errorf("%s: interests %s, want %s", code, v, want)
+		}
+	}
+}
