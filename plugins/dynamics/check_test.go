@@ -78,6 +78,7 @@ func TestCheckTurnsFailuresIntoAdvice(t *testing.T) {
 	srv := startEmulator(t, emulatortest.WithUsers(
 		emulator.AppUser{Name: "# no app user", NotInEnvironment: true},
 		emulator.AppUser{Name: "# no contacts", Deny: map[string][]emulator.Privilege{"contact": {emulator.PrivilegeRead}}},
+		emulator.AppUser{Name: "# expired secret", SecretExpired: true},
 	))
 	users := srv.Users()
 	as := func(u emulator.AppUser) string {
@@ -93,6 +94,10 @@ mapping {
 	t.Run("wrong secret", func(t *testing.T) {
 		steps := check(t, strings.Replace(connection(srv), srv.ClientSecret, "nope", 1)+mapping)
 		expectFailure(t, steps, "token", "AADSTS7000215", "client secret is wrong")
+	})
+	t.Run("expired secret", func(t *testing.T) {
+		steps := check(t, as(users[2])+mapping)
+		expectFailure(t, steps, "token", "AADSTS7000222", "client secret has expired", "Certificates & secrets", users[2].ClientID)
 	})
 	t.Run("no application user", func(t *testing.T) {
 		steps := check(t, as(users[0])+mapping)
