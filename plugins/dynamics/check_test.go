@@ -180,3 +180,29 @@ mapping {
 		expectFailure(t, steps, "WhoAmI", "HTTP 401", "refused the app's token", "exactly as Power Platform admin center", "environment's tenant")
 	})
 }
+
+// TestEnvironmentURLMayIncludeTheWebAPIPath: url is accepted as the admin
+// center shows it or as the Web API's address; the token is asked for the
+// environment either way.
+func TestEnvironmentURLMayIncludeTheWebAPIPath(t *testing.T) {
+	srv := startEmulator(t)
+	mapping := `
+table = "contact"
+key   = { emailaddress1 = "email" }
+mapping {
+  firstname = "first"
+}
+`
+	for _, url := range []string{srv.URL() + "/api/data/v9.2/", srv.URL() + "/api/data/v9.2", srv.URL() + "/"} {
+		t.Run(url, func(t *testing.T) {
+			conn := strings.Replace(connection(srv), fmt.Sprintf("url = %q", srv.URL()), fmt.Sprintf("url = %q", url), 1)
+			steps := check(t, conn+mapping)
+			for _, s := range steps {
+				if !s.OK {
+					t.Errorf("step %+v failed", s)
+				}
+			}
+			mustContain(t, "token step", steps[0].Detail, "got a token for "+srv.URL()+"/.default from")
+		})
+	}
+}
