@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/sluicedata/sluice/plugins/dynamics/emulator"
+	"github.com/sluicedata/sluice/plugins/dynamics/emulator/emulatortest"
 	"github.com/sluicedata/sluice/plugins/internal/testhost"
 )
 
@@ -251,5 +252,27 @@ key        = { emailaddress1 = "email" }
 	}
 	if n, _ := srv.Count("contact"); n != 0 {
 		t.Errorf("%d contacts left, want 0", n)
+	}
+}
+
+// TestAMissingWritePrivilegeStopsTheRun: a 403 for a privilege concerns
+// every row, so the write fails with what the administrator must grant
+// instead of rejecting the rows one by one.
+func TestAMissingWritePrivilegeStopsTheRun(t *testing.T) {
+	srv := startEmulator(t, emulatortest.WithUsers(
+		emulator.AppUser{Name: "# cannot create contacts", Deny: map[string][]emulator.Privilege{"contact": {emulator.PrivilegeCreate}}}))
+	u := srv.Users()[0]
+	host := testhost.New(t)
+	schema := schemaOf(col{"email", text})
+	s := open(t, host, schema, strings.NewReplacer(srv.ClientID, u.ClientID, srv.ClientSecret, u.ClientSecret).Replace(connection(srv))+emailOnly)
+	rec := record(host.Mem, schema, []any{"a@example.com"}, []any{"b@example.com"})
+	defer rec.Release()
+	res, err := s.Write(t.Context(), rec)
+	if err == nil {
+		t.Fatalf("the write succeeded without the Create privilege: %+v", res)
+	}
+	mustContain(t, "error", err.Error(), "403", "lacks prvCreateContact", "Edit security roles", "Create, Read and Write on contact")
+	if n, _ := srv.Count("contact"); n != 0 {
+		t.Errorf("%d contacts created", n)
 	}
 }
