@@ -33,10 +33,16 @@ type tokenSource struct {
 	scopes    []string
 	authority string
 	clientID  string
+	// newApp builds a client with an empty cache. MSAL offers no way to
+	// evict one token, and AcquireTokenByCredential answers from its cache
+	// first: after a 401 the token it holds is the one refused, so the next
+	// token comes from a fresh client.
+	newApp func() (confidential.Client, error)
 
 	mu      sync.Mutex
 	token   string
 	expires time.Time
+	refused bool // the last token was refused: bypass MSAL's cache once
 }
 
 // refreshMargin is how long before expiry a token is replaced; MSAL itself
@@ -57,11 +63,14 @@ func newTokenSource(a *AuthConfig, scope string, hc *http.Client) (*tokenSource,
 		// authority, which fails for the emulator and private authorities.
 		opts = append(opts, confidential.WithInstanceDiscovery(false))
 	}
-	app, err := confidential.New(authority, strings.TrimSpace(a.ClientID), cred, opts...)
+	newApp := func() (confidential.Client, error) {
+		return confidential.New(authority, strings.TrimSpace(a.ClientID), cred, opts...)
+	}
+	app, err := newApp()
 	if err != nil {
 		return nil, fmt.Errorf("token authority %s: %w", authority, err)
 	}
-	return &tokenSource{app: app, scopes: []string{scope}, authority: authority, clientID: strings.TrimSpace(a.ClientID)}, nil
+	return &tokenSource{app: app, newApp: newApp, scopes: []string{scope}, authority: authority, clientID: strings.TrimSpace(a.ClientID)}, nil
 }
 
 // knownAuthorities are the Microsoft authority hosts MSAL trusts without
@@ -166,6 +175,13 @@ func (ts *tokenSource) get(ctx context.Context) (string, error) {
 	if ts.token != "" && time.Until(ts.expires) > refreshMargin {
 		return ts.token, nil
 	}
+	if ts.refused {
+		app, err := ts.newApp()
+		if err != nil {
+			return "", &authError{authority: ts.authority, clientID: ts.clientID, err: err}
+		}
+		ts.app, ts.refused = app, false
+	}
 	res, err := ts.app.AcquireTokenSilent(ctx, ts.scopes)
 	if err != nil {
 		res, err = ts.app.AcquireTokenByCredential(ctx, ts.scopes)
@@ -177,12 +193,13 @@ func (ts *tokenSource) get(ctx context.Context) (string, error) {
 	return ts.token, nil
 }
 
-// drop forgets a token the Web API refused, so the next get asks MSAL again.
+// drop forgets a token the Web API refused, so the next get asks the
+// authority for a new one.
 func (ts *tokenSource) drop(token string) {
 	ts.mu.Lock()
 	defer ts.mu.Unlock()
 	if ts.token == token {
-		ts.token = ""
+		ts.token, ts.refused = "", true
 	}
 }
 

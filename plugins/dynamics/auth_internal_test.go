@@ -44,4 +44,13 @@ func TestTokensAreCachedAndRefreshedBeforeTheyExpire(t *testing.T) {
 	if ts.token != "" {
 		t.Error("drop kept the refused token")
 	}
+	// MSAL keeps its own copy of the refused token, valid for minutes yet:
+	// the next token must come from the authority, not from that cache.
+	next, err := ts.get(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next == refreshed {
+		t.Error("after a token was dropped, get returned it again (from MSAL's cache)")
+	}
 }

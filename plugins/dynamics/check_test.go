@@ -78,6 +78,7 @@ func TestCheckTurnsFailuresIntoAdvice(t *testing.T) {
 	srv := startEmulator(t, emulatortest.WithUsers(
 		emulator.AppUser{Name: "# no app user", NotInEnvironment: true},
 		emulator.AppUser{Name: "# no contacts", Deny: map[string][]emulator.Privilege{"contact": {emulator.PrivilegeRead}}},
+		emulator.AppUser{Name: "# expired secret", SecretExpired: true},
 	))
 	users := srv.Users()
 	as := func(u emulator.AppUser) string {
@@ -93,6 +94,10 @@ mapping {
 	t.Run("wrong secret", func(t *testing.T) {
 		steps := check(t, strings.Replace(connection(srv), srv.ClientSecret, "nope", 1)+mapping)
 		expectFailure(t, steps, "token", "AADSTS7000215", "client secret is wrong")
+	})
+	t.Run("expired secret", func(t *testing.T) {
+		steps := check(t, as(users[2])+mapping)
+		expectFailure(t, steps, "token", "AADSTS7000222", "client secret has expired", "Certificates & secrets", users[2].ClientID)
 	})
 	t.Run("no application user", func(t *testing.T) {
 		steps := check(t, as(users[0])+mapping)
@@ -134,4 +139,70 @@ mapping {
 		steps := check(t, connection(srv)+strings.Replace(mapping, "firstname", "firstnam", 1))
 		expectFailure(t, steps, "mapping", `Did you mean "firstname"`, "sluice validate --online")
 	})
+}
+
+// TestCheckExplainsATokenTheEnvironmentRefuses covers the 401 from the Web
+// API (not from the authority): the app got a token, but the environment
+// refuses it — the app registration is in another tenant, or url is not the
+// environment's own. A single refusal is survived with a new token; a
+// persistent one ends in advice.
+func TestCheckExplainsATokenTheEnvironmentRefuses(t *testing.T) {
+	mapping := `
+table = "contact"
+key   = { emailaddress1 = "email" }
+mapping {
+  firstname = "first"
+}
+`
+	refuse := func(count int) emulatortest.Option {
+		return withFaults(emulator.Fault{Kind: emulator.FaultError, Status: 401, Path: "WhoAmI", Count: count})
+	}
+	t.Run("once", func(t *testing.T) {
+		srv := startEmulator(t, refuse(1))
+		for _, s := range check(t, connection(srv)+mapping) {
+			if !s.OK {
+				t.Errorf("step %+v failed: one refused token must be replaced and the request sent again", s)
+			}
+		}
+		var whoAmI []int
+		for _, e := range srv.RequestLog() {
+			if strings.Contains(e.Path, "WhoAmI") {
+				whoAmI = append(whoAmI, e.Status)
+			}
+		}
+		if len(whoAmI) != 2 || whoAmI[0] != 401 || whoAmI[1] != 200 {
+			t.Errorf("WhoAmI answers %v, want 401 then 200", whoAmI)
+		}
+	})
+	t.Run("always", func(t *testing.T) {
+		srv := startEmulator(t, refuse(0))
+		steps := check(t, connection(srv)+mapping)
+		expectFailure(t, steps, "WhoAmI", "HTTP 401", "refused the app's token", "exactly as Power Platform admin center", "environment's tenant")
+	})
+}
+
+// TestEnvironmentURLMayIncludeTheWebAPIPath: url is accepted as the admin
+// center shows it or as the Web API's address; the token is asked for the
+// environment either way.
+func TestEnvironmentURLMayIncludeTheWebAPIPath(t *testing.T) {
+	srv := startEmulator(t)
+	mapping := `
+table = "contact"
+key   = { emailaddress1 = "email" }
+mapping {
+  firstname = "first"
+}
+`
+	for _, url := range []string{srv.URL() + "/api/data/v9.2/", srv.URL() + "/api/data/v9.2", srv.URL() + "/"} {
+		t.Run(url, func(t *testing.T) {
+			conn := strings.Replace(connection(srv), fmt.Sprintf("url = %q", srv.URL()), fmt.Sprintf("url = %q", url), 1)
+			steps := check(t, conn+mapping)
+			for _, s := range steps {
+				if !s.OK {
+					t.Errorf("step %+v failed", s)
+				}
+			}
+			mustContain(t, "token step", steps[0].Detail, "got a token for "+srv.URL()+"/.default from")
+		})
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/hashicorp/hcl/v2"
 
 	"github.com/sluicedata/sluice/engine"
 	"github.com/sluicedata/sluice/plugins/dynamics"
@@ -119,6 +120,42 @@ func TestMappingMistakesAreReportedAtTheirPosition(t *testing.T) {
 	expectDiag(t, diags, at(src, `"frist"`, 1), "unknown name frist", `Did you mean "first"`)
 	expectDiag(t, diags, at(src, `"account"`, 0), "navigation property of the lookup parentcustomerid")
 	expectDiag(t, diags, at(src, `{ lookup = "account", id`, 0), "Not a lookup column", "lastname")
+}
+
+// TestColumnsValidForCreateOnlyDependOnTheOperation checks IsValidForCreate
+// and IsValidForUpdate against the operation: overriddencreatedon can be set
+// on a new record only, so an update cannot write it (an error) and an
+// upsert writes it only when it creates (a warning).
+func TestColumnsValidForCreateOnlyDependOnTheOperation(t *testing.T) {
+	srv := startEmulator(t)
+	src, diags := validate(t, srv, `
+  table     = "contact"
+  operation = "update"
+  key       = { emailaddress1 = "email" }
+  mapping {
+    overriddencreatedon = "birthday"
+  }
+`, true)
+	expectDiag(t, diags, at(src, `overriddencreatedon = "birthday"`, 22), "read-only", "contact.overriddencreatedon cannot be changed on an existing record")
+
+	// An upsert only warns; a mistake beside it makes validation return
+	// its diagnostics, warnings included.
+	src, diags = validate(t, srv, `
+  table     = "contact"
+  key       = { emailaddress1 = "email" }
+  mapping {
+    overriddencreatedon = "birthday"
+    telephon1           = "first"
+  }
+`, true)
+	expectDiag(t, diags, at(src, `overriddencreatedon = "birthday"`, 22), "Column set on create only", "upserts that update a record leave it as it is")
+	if diags != nil {
+		for _, d := range diags.Items() {
+			if strings.Contains(d.Summary+d.Detail, "overriddencreatedon") && d.Severity == hcl.DiagError {
+				t.Errorf("an upsert may write a create-only column, but got an error: %s", d.Detail)
+			}
+		}
+	}
 }
 
 func TestKeysAndLookupsAreCheckedAgainstTheDefinition(t *testing.T) {

@@ -70,3 +70,20 @@ func TestGovernorStepsBackAtTheEdgeAndCutsWhenThrottledAgain(t *testing.T) {
 		t.Errorf("a request started %s after a 429 asking for 1s", time.Since(start))
 	}
 }
+
+func TestBackoffGrowsExponentiallyWithJitter(t *testing.T) {
+	for attempt, ceiling := range map[int]time.Duration{1: 500 * time.Millisecond, 2: time.Second, 3: 2 * time.Second,
+		6: 16 * time.Second, 7: 30 * time.Second, 20: 30 * time.Second} {
+		seen := map[time.Duration]bool{}
+		for range 200 {
+			d := backoff(attempt)
+			if d < ceiling/2 || d > ceiling {
+				t.Fatalf("attempt %d waited %s, want between %s and %s", attempt, d, ceiling/2, ceiling)
+			}
+			seen[d] = true
+		}
+		if len(seen) < 100 {
+			t.Errorf("attempt %d: %d distinct waits in 200: no jitter to speak of", attempt, len(seen))
+		}
+	}
+}

@@ -21,10 +21,11 @@ import (
 // recorder wraps the sink's transport and keeps what it sent; the requests
 // still go to the emulator.
 type recorder struct {
-	next http.RoundTripper
-	mu   sync.Mutex
-	sent []*http.Request
-	body []string
+	next    http.RoundTripper
+	mu      sync.Mutex
+	sent    []*http.Request
+	body    []string
+	cookies []string // the Set-Cookie headers of the answers
 }
 
 func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -37,7 +38,13 @@ func (r *recorder) RoundTrip(req *http.Request) (*http.Response, error) {
 	r.sent = append(r.sent, req)
 	r.body = append(r.body, string(body))
 	r.mu.Unlock()
-	return r.next.RoundTrip(req)
+	resp, err := r.next.RoundTrip(req)
+	if resp != nil {
+		r.mu.Lock()
+		r.cookies = append(r.cookies, resp.Header.Values("Set-Cookie")...)
+		r.mu.Unlock()
+	}
+	return resp, err
 }
 
 // openInternal opens a sink on an emulator with a recorder on its transport.
@@ -102,6 +109,20 @@ mapping {
 			}
 			if !strings.HasPrefix(h.Get("Authorization"), "Bearer ") || h.Get("Cookie") != "" {
 				t.Errorf("authorization %q, cookie %q", h.Get("Authorization"), h.Get("Cookie"))
+			}
+			// Dataverse pins a client to a web server with an ARRAffinity
+			// cookie; sending it back would keep every request on one
+			// server, whose limits then bind alone.
+			if len(rec.cookies) == 0 || !strings.HasPrefix(rec.cookies[0], "ARRAffinity=") {
+				t.Fatalf("the emulator set no affinity cookie (%q): the test proves nothing", rec.cookies)
+			}
+			again := emailBatch(host, "c@x.com")
+			defer again.Release()
+			if _, err := s.Write(context.Background(), again); err != nil {
+				t.Fatal(err)
+			}
+			if c := rec.sent[len(rec.sent)-1].Header.Get("Cookie"); c != "" {
+				t.Errorf("the sink sent back the cookie %q it was given", c)
 			}
 			if path == "batch" {
 				if h.Get("Prefer") != "odata.continue-on-error" {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/sluicedata/sluice/plugins/dynamics/emulator"
+	"github.com/sluicedata/sluice/plugins/dynamics/emulator/emulatortest"
 	"github.com/sluicedata/sluice/plugins/internal/testhost"
 )
 
@@ -102,7 +103,7 @@ mapping {
 					}
 				case "reject":
 					rejects := rejectsByRow(res.Rejects)
-					if res.Skipped != 0 || len(rejects) != 2 || rejects[1].Code != "dynamics.missing" && !strings.HasPrefix(rejects[1].Code, "0x") {
+					if res.Skipped != 0 || len(rejects) != 2 || rejects[1].Code != "dynamics.missing" || rejects[3].Code != "dynamics.missing" {
 						t.Errorf("result %+v, want rows 1 and 3 rejected", res)
 					}
 					mustContain(t, "missing", rejects[3].Message, "does not exist")
@@ -225,4 +226,53 @@ mapping {
 			t.Errorf("result %+v: want a updated, b rejected for its missing account, c skipped", res)
 		}
 	})
+}
+
+func TestDeleteOfAMissingRecordIsRejectedWhenAsked(t *testing.T) {
+	srv := startEmulator(t)
+	host := testhost.New(t)
+	seedContacts(t, srv, "a@example.com", "b/c@example.com")
+	schema := schemaOf(col{"email", text})
+	s := open(t, host, schema, connection(srv)+`
+table      = "contact"
+operation  = "delete"
+on_missing = "reject"
+key        = { emailaddress1 = "email" }
+`)
+	res := write(t, s, record(host.Mem, schema, []any{"a@example.com"}, []any{"gone@example.com"}, []any{"b/c@example.com"}, []any{"gone/too@example.com"}))
+	rejects := rejectsByRow(res.Rejects)
+	if res.Deleted != 2 || res.Skipped != 0 || len(rejects) != 2 {
+		t.Fatalf("result %+v, want 2 deleted and rows 1 and 3 rejected", res)
+	}
+	for _, row := range []int{1, 3} {
+		if rejects[row].Code != "dynamics.missing" {
+			t.Errorf("row %d: code %q, want dynamics.missing", row, rejects[row].Code)
+		}
+		mustContain(t, "missing", rejects[row].Message, "does not exist")
+	}
+	if n, _ := srv.Count("contact"); n != 0 {
+		t.Errorf("%d contacts left, want 0", n)
+	}
+}
+
+// TestAMissingWritePrivilegeStopsTheRun: a 403 for a privilege concerns
+// every row, so the write fails with what the administrator must grant
+// instead of rejecting the rows one by one.
+func TestAMissingWritePrivilegeStopsTheRun(t *testing.T) {
+	srv := startEmulator(t, emulatortest.WithUsers(
+		emulator.AppUser{Name: "# cannot create contacts", Deny: map[string][]emulator.Privilege{"contact": {emulator.PrivilegeCreate}}}))
+	u := srv.Users()[0]
+	host := testhost.New(t)
+	schema := schemaOf(col{"email", text})
+	s := open(t, host, schema, strings.NewReplacer(srv.ClientID, u.ClientID, srv.ClientSecret, u.ClientSecret).Replace(connection(srv))+emailOnly)
+	rec := record(host.Mem, schema, []any{"a@example.com"}, []any{"b@example.com"})
+	defer rec.Release()
+	res, err := s.Write(t.Context(), rec)
+	if err == nil {
+		t.Fatalf("the write succeeded without the Create privilege: %+v", res)
+	}
+	mustContain(t, "error", err.Error(), "403", "lacks prvCreateContact", "Edit security roles", "Create, Read and Write on contact")
+	if n, _ := srv.Count("contact"); n != 0 {
+		t.Errorf("%d contacts created", n)
+	}
 }

@@ -143,8 +143,9 @@ func (s *Sink) send(ctx context.Context, r *request) (resp *response, ambiguous 
 }
 
 // backoff is the wait before retry number attempt: exponential from 500 ms
-// up to 30 s, with full jitter, so that clients that failed together do not
-// retry together.
+// up to 30 s, half of it fixed and half random ("equal jitter"), so that
+// clients that failed together do not retry together, yet none comes back
+// at once.
 func backoff(attempt int) time.Duration {
 	d := 500 * time.Millisecond << min(attempt-1, 6)
 	d = min(d, 30*time.Second)

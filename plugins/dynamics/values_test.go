@@ -2,9 +2,12 @@ package dynamics_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/sluicedata/sluice/plugins/dynamics/emulator"
+	"github.com/sluicedata/sluice/plugins/dynamics/emulator/emulatortest"
 	"github.com/sluicedata/sluice/plugins/internal/testhost"
 )
 
@@ -110,5 +113,107 @@ mapping {
 	}
 	if got["ok2"]["sluice_birthday"] != "1990-07-15" {
 		t.Errorf("a timestamp for a date-only column is taken in UTC: %v", got["ok2"]["sluice_birthday"])
+	}
+}
+
+// ledgerTables is a table with the column types the member table lacks:
+// big integers, decimals, multiline text and a lookup with one target.
+const ledgerTables = `
+table "sluice_ledger" {
+  column "sluice_ref" {
+    type       = "string"
+    max_length = 20
+  }
+  column "sluice_sequence" {
+    type = "bigint"
+  }
+  column "sluice_amount" {
+    type      = "decimal"
+    precision = 2
+    min       = -1000
+    max       = 1000
+  }
+  column "sluice_notes" {
+    type       = "memo"
+    max_length = 12
+  }
+  column "sluice_contactid" {
+    type    = "lookup"
+    targets = ["contact"]
+  }
+  key "ref" {
+    columns = ["sluice_ref"]
+  }
+}
+`
+
+func TestBigIntDecimalMemoAndSingleTargetLookups(t *testing.T) {
+	tables, err := emulator.ParseTables([]byte(ledgerTables), "tables.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := emulatortest.Start(t, emulatortest.WithTables(tables))
+	host := testhost.New(t)
+	contact, err := srv.Insert(t.Context(), "contact", map[string]any{"lastname": "Owner", "emailaddress1": "owner@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	schema := schemaOf(col{"ref", text}, col{"seq", whole}, col{"amount", real}, col{"notes", text}, col{"contact", text})
+	s := open(t, host, schema, connection(srv)+`
+table = "sluice_ledger"
+key   = { sluice_ref = "ref" }
+mapping {
+  sluice_sequence  = "seq"
+  sluice_amount    = "amount"
+  sluice_notes     = "notes"
+  sluice_contactid = "contact"
+}
+`)
+	res := write(t, s, record(host.Mem, schema,
+		[]any{"ok", 9_007_199_254_740_993, -999.25, "two\nlines", "{" + strings.ToUpper(contact[0]) + "}"},
+		[]any{"amount", 1, 1000.5, nil, nil},
+		[]any{"notes", 1, 1.0, "thirteen char", nil},
+		[]any{"lookup", 1, 1.0, nil, "not-a-guid"},
+	))
+	rejects := rejectsByRow(res.Rejects)
+	if len(rejects) != 3 {
+		t.Fatalf("rejects %+v, want rows 1, 2 and 3", res.Rejects)
+	}
+	mustContain(t, "decimal out of range", rejects[1].Message, "sluice_amount", "1000.5 is outside", "-1000 to 1000")
+	mustContain(t, "memo too long", rejects[2].Message, "sluice_notes", "13 characters", "at most 12")
+	for row, code := range map[int]string{1: "dynamics.value", 2: "dynamics.value", 3: "dynamics.lookup"} {
+		if rejects[row].Code != code {
+			t.Errorf("row %d: code %q, want %s", row, rejects[row].Code, code)
+		}
+	}
+	got := records(t, srv, "sluice_ledger", "sluice_ref")
+	ok := got["ok"]
+	if len(got) != 1 || fmt.Sprint(ok["sluice_sequence"]) != "9007199254740993" || fmt.Sprint(ok["sluice_amount"]) != "-999.25" ||
+		ok["sluice_notes"] != "two\nlines" || ok["_sluice_contactid_value"] != contact[0] {
+		t.Errorf("ledger records %v", got)
+	}
+}
+
+func TestMultiSelectChoicesFromAList(t *testing.T) {
+	srv := startEmulator(t)
+	host := testhost.New(t)
+	s := open(t, host, memberInput, connection(srv)+memberMapping+`
+mapping {
+  sluice_interests = "interests == 'numbers' ? [3, 1] : ['Chess', interests]"
+}
+`)
+	res := write(t, s, record(host.Mem, memberInput,
+		[]any{"a", "eu", nil, nil, "Cooking", nil, nil, nil, nil, nil},
+		[]any{"b", "eu", nil, nil, "numbers", nil, nil, nil, nil, nil},
+		[]any{"c", "eu", nil, nil, "Knitting", nil, nil, nil, nil, nil},
+	))
+	if len(res.Rejects) != 1 || res.Rejects[0].Row != 2 || res.Rejects[0].Code != "dynamics.option" {
+		t.Fatalf("rejects %+v, want row 2 (Knitting) as dynamics.option", res.Rejects)
+	}
+	got := records(t, srv, "sluice_member", "sluice_code")
+	for code, want := range map[string]string{"a": "2,3", "b": "3,1"} {
+		if v := fmt.Sprint(got[code]["sluice_interests"]); v != want {
+			t.Errorf("%s: interests %s, want %s", code, v, want)
+		}
 	}
 }

@@ -303,6 +303,9 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request, tenant stri
 	case secret == "" || secret != u.ClientSecret:
 		tokenError(w, http.StatusUnauthorized, "invalid_client", fmt.Sprintf("AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '%s'.", clientID), 7000215)
 		return
+	case u.SecretExpired:
+		tokenError(w, http.StatusUnauthorized, "invalid_client", fmt.Sprintf("AADSTS7000222: The provided client secret keys for app '%s' are expired. Visit the Azure portal to create new keys for your app: https://aka.ms/NewClientSecret, or consider using certificate credentials for added security: https://aka.ms/certCreds.", clientID), 7000222)
+		return
 	}
 	resource := r.PostForm.Get("resource")
 	if v2 || resource == "" {

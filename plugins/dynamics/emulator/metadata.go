@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"math"
 	"net/http"
 	"sort"
 	"strings"
@@ -101,7 +102,7 @@ func attributeMetadata(t *Table, c *Column, index int) map[string]any {
 		m["Format"] = "TextArea"
 		m["FormatName"] = map[string]any{"Value": "TextArea"}
 	case TypeInteger, TypeBigInt:
-		m["MinValue"], m["MaxValue"] = int64(c.MinValue), int64(c.MaxValue)
+		m["MinValue"], m["MaxValue"] = metadataInt(c.MinValue), metadataInt(c.MaxValue)
 		if c.Type == TypeInteger {
 			m["Format"] = "None"
 		}
@@ -656,4 +657,18 @@ func (s *Server) handleMessageFilters(req *apiRequest) *apiResponse {
 		}
 	}
 	return marshalResponse(http.StatusOK, map[string]any{"@odata.context": req.root + "/$metadata#sdkmessagefilters", "value": nonNil(items)})
+}
+
+// metadataInt renders a range bound of a whole-number column. A big
+// integer's bounds are ±2⁶³, which float64 holds only rounded up to 2⁶³:
+// converting that to int64 overflows (to the minimum, on amd64), and the
+// column would claim a maximum below its minimum.
+func metadataInt(f float64) int64 {
+	switch {
+	case f >= math.MaxInt64:
+		return math.MaxInt64
+	case f <= math.MinInt64:
+		return math.MinInt64
+	}
+	return int64(f)
 }

@@ -111,6 +111,9 @@ type AppUser struct {
 	// NotInEnvironment makes the app registration valid for tokens but without an application user in the
 	// environment, so every Web API call answers 403.
 	NotInEnvironment bool
+	// SecretExpired makes the token endpoint refuse the client secret as expired (AADSTS7000222), as Entra does
+	// once a secret's end date has passed.
+	SecretExpired bool
 }
 
 func (u *AppUser) denied(table string, p Privilege) bool {

@@ -2,6 +2,8 @@ package emulator
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -274,6 +276,7 @@ func (s *Server) writeResponse(w http.ResponseWriter, resp *apiResponse, user *a
 		for k, v := range s.throttle.headers(user.ClientID) {
 			h.Set(k, v)
 		}
+		h.Add("Set-Cookie", s.affinityCookie())
 	}
 	if resp.body != nil && h.Get("Content-Length") == "" {
 		h.Set("Content-Length", strconv.Itoa(len(resp.body)))
@@ -282,6 +285,19 @@ func (s *Server) writeResponse(w http.ResponseWriter, resp *apiResponse, user *a
 	if len(resp.body) > 0 {
 		_, _ = w.Write(resp.body)
 	}
+}
+
+// affinityCookie is the ARRAffinity cookie Dataverse's load balancer sets on
+// every answer to pin a client to one web server. Clients that respect
+// service protection limits must not send it back (each web server counts
+// its own limits); setting it lets tests check that they do not.
+func (s *Server) affinityCookie() string {
+	sum := sha256.Sum256([]byte(s.hostPort))
+	c := "ARRAffinity=" + hex.EncodeToString(sum[:]) + "; Path=/; HttpOnly"
+	if s.scheme == "https" {
+		c += "; Secure"
+	}
+	return c
 }
 
 // dispatch routes a request by its resource path.
