@@ -2,6 +2,7 @@ package emulator_test
 
 import (
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -112,8 +113,25 @@ func TestTablesFileErrorsSayWhere(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: error %v, want %q", src, err, want)
 		}
-		if err != nil && !strings.Contains(err.Error(), "bad.hcl:") {
-			t.Errorf("%s: error %v does not say where", src, err)
+		// where, once, as file:line:column like the pipeline's own mistakes (not HCL's "file:line,column-column")
+		if err != nil && (!wherePattern.MatchString(err.Error()) || strings.Count(err.Error(), "bad.hcl:") != 1) {
+			t.Errorf("%s: error %v does not say where as bad.hcl:line:column, once", src, err)
 		}
 	}
+	// the position is the block's: the column "a" block on line 2 of the first case
+	_, err := emulator.Start(t.Context(), emulator.Options{Tables: mustParseTables(t, "table \"x\" {\ncolumn \"a\" {\n  type = \"strng\"\n}\n}\n")})
+	if err == nil || !strings.Contains(err.Error(), `bad.hcl:2:1: table "x": column "a": unknown type "strng"`) {
+		t.Errorf("error %v", err)
+	}
+}
+
+var wherePattern = regexp.MustCompile(`bad\.hcl:\d+:\d+: `)
+
+func mustParseTables(t *testing.T, src string) *emulator.Tables {
+	t.Helper()
+	tables, err := emulator.ParseTables([]byte(src), "bad.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tables
 }
