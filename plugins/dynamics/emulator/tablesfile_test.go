@@ -1,6 +1,7 @@
 package emulator_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"regexp"
 	"strings"
@@ -74,6 +75,11 @@ table "sluice_membership" {
 	meta := expect(t, c.do("GET", "EntityDefinitions(LogicalName='sluice_membership')?$select=EntitySetName,PrimaryIdAttribute,PrimaryNameAttribute,IsCustomEntity", nil), http.StatusOK).json(t)
 	if meta["EntitySetName"] != "sluice_memberships" || meta["PrimaryIdAttribute"] != "sluice_membershipid" || meta["PrimaryNameAttribute"] != "sluice_name" || meta["IsCustomEntity"] != true {
 		t.Fatalf("%v", meta)
+	}
+	// the default tables have no decimal column; a declared one answers the Decimal cast with its precision
+	decimals := expect(t, c.do("GET", "EntityDefinitions(LogicalName='sluice_membership')/Attributes/Microsoft.Dynamics.CRM.DecimalAttributeMetadata?$select=LogicalName,Precision", nil), http.StatusOK).values(t)
+	if len(decimals) != 1 || decimals[0]["LogicalName"] != "sluice_points" || decimals[0]["Precision"] != json.Number("3") || decimals[0]["@odata.type"] != "#Microsoft.Dynamics.CRM.DecimalAttributeMetadata" {
+		t.Fatalf("decimal attributes %v", decimals)
 	}
 }
 
