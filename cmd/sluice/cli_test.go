@@ -218,3 +218,28 @@ func TestPluginsAndFunctionsAreDocumented(t *testing.T) {
 		t.Errorf("unknown function: exit %d", code)
 	}
 }
+
+// TestEmulatorCommandLineMistakesExit2 holds "sluice emulator dynamics" to the
+// exit codes every command has: a mistake on its command line is 2, with the
+// mistake on stderr, and -h is not a failure.
+func TestEmulatorCommandLineMistakesExit2(t *testing.T) {
+	for _, args := range [][]string{
+		{"--bogus"},
+		{"--limits", "requests=lots"},
+		{"--limits", "requests=-5"},
+		{"--cost", "request=-1ms"},
+		{"--faults", "explode"},
+		{"unexpected"},
+	} {
+		// were a mistake accepted, the emulator would serve until the timeout and exit 0
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		code, stdout, stderr := sluice(ctx, append([]string{"emulator", "dynamics", "--addr", "127.0.0.1:0"}, args...)...)
+		cancel()
+		if code != exitUsage || stdout != "" || !strings.Contains(stderr, "sluice: ") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q; want exit %d and the mistake on stderr", args, code, stdout, stderr, exitUsage)
+		}
+	}
+	if code, _, stderr := sluice(context.Background(), "emulator", "dynamics", "-h"); code != exitOK || !strings.Contains(stderr, "Usage: sluice emulator dynamics") {
+		t.Errorf("-h: exit %d, %s", code, stderr)
+	}
+}

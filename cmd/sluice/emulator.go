@@ -17,5 +17,9 @@ func (c *cli) emulatorCmd(args []string) error {
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
+	if errors.Is(err, emulator.ErrUsage) {
+		// a mistake on the command line exits 2, like every other command's
+		return &exitError{code: exitUsage, err: err}
+	}
 	return err
 }

@@ -11,6 +11,17 @@ import (
 	"strings"
 )
 
+// ErrUsage marks the errors of Command that are mistakes on its command line (an unknown flag, a flag value that
+// does not parse, an extra argument), so that the sluice command can exit with its usage code.
+var ErrUsage = errors.New("invalid command line")
+
+// usageError wraps err so that errors.Is(err, ErrUsage) holds, keeping err's message.
+type usageError struct{ err error }
+
+func (e usageError) Error() string        { return e.err.Error() }
+func (e usageError) Unwrap() error        { return e.err }
+func (e usageError) Is(target error) bool { return target == ErrUsage }
+
 // Command implements "sluice emulator dynamics": it starts an emulator from command-line flags, prints shell
 // export lines for the environment's URL and credentials (and writes them to --env-file), and serves until ctx is
 // cancelled.
@@ -49,22 +60,22 @@ Flags:
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
-		return err
+		return usageError{err}
 	}
 	if fs.NArg() > 0 {
 		fs.Usage()
-		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+		return usageError{fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))}
 	}
 	opts := Options{Addr: *addr, TLS: *useTLS, TablesFile: *tables, DataDir: *data, TenantID: *tenant, ClientID: *clientID, ClientSecret: *clientSecret}
 	var err error
 	if opts.Limits, err = ParseLimits(*limits); err != nil {
-		return err
+		return usageError{err}
 	}
 	if opts.Faults, err = ParseFaults(*faults); err != nil {
-		return err
+		return usageError{err}
 	}
 	if opts.Cost, err = ParseCost(*cost); err != nil {
-		return err
+		return usageError{err}
 	}
 	level := slog.LevelWarn
 	if *verbose {

@@ -48,6 +48,28 @@ func TestParseFaults(t *testing.T) {
 	if c, err := emulator.ParseCost("request=20ms,record=1ms"); err != nil || c != (emulator.Cost{PerRequest: 20 * time.Millisecond, PerRecord: time.Millisecond}) {
 		t.Fatalf("cost %+v %v", c, err)
 	}
+	// no limits, or some of them: the real service's for the rest (6,000 requests and 1,200 s per 300 s, 52 concurrent)
+	for spec, want := range map[string]string{
+		"":                   "requests=6000,window=5m0s,time=20m0s,concurrent=52,dop=4",
+		"requests=200":       "requests=200,window=5m0s,time=20m0s,concurrent=52,dop=4",
+		"window=10s,time=1m": "requests=6000,window=10s,time=1m0s,concurrent=52,dop=4",
+		"off":                "off",
+	} {
+		if l, err := emulator.ParseLimits(spec); err != nil || l.String() != want {
+			t.Errorf("limits %q: %v %v, want %s", spec, l, err, want)
+		}
+	}
+	// zero would quietly mean the default, and negative values mean nothing: both are mistakes
+	for _, bad := range []string{"requests=0", "requests=-5", "window=0s", "window=-10s", "time=-1s", "concurrent=0", "dop=-1", "requests", "speed=3"} {
+		if l, err := emulator.ParseLimits(bad); err == nil {
+			t.Errorf("limits %q parsed as %v", bad, l)
+		}
+	}
+	for _, bad := range []string{"request=-1ms", "record=-1ns", "request=soon", "latency=1ms"} {
+		if c, err := emulator.ParseCost(bad); err == nil {
+			t.Errorf("cost %q parsed as %v", bad, c)
+		}
+	}
 }
 
 func TestInjectedErrorsThrottlesAndSlowness(t *testing.T) {

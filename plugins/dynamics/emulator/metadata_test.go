@@ -92,5 +92,6 @@ func TestServiceDocumentAndCSDL(t *testing.T) {
 	}
 	// older API versions answer too
 	expect(t, c.do("GET", srv.URL()+"/api/data/v9.0/WhoAmI", nil), http.StatusOK)
+	expect(t, c.do("GET", srv.URL()+"/api/data/v9.1/WhoAmI", nil), http.StatusOK)
 	expect(t, c.do("GET", srv.URL()+"/api/data/v8.2/WhoAmI", nil), http.StatusNotFound)
 }

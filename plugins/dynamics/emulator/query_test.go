@@ -196,6 +196,11 @@ func TestCountIsCappedAt5000(t *testing.T) {
 	if r := expect(t, c.do("GET", "contacts/$count", nil), http.StatusOK); string(r.body) != "5000" {
 		t.Fatalf("$count %s", r.body)
 	}
+	// a larger page cannot be asked for: odata.maxpagesize is capped at 5,000, and Preference-Applied says so
+	r = expect(t, c.do("GET", "contacts?$select=contactid", nil, "Prefer", "odata.maxpagesize=6000"), http.StatusOK)
+	if n := len(r.values(t)); n != 5000 || r.header.Get("Preference-Applied") != "odata.maxpagesize=5000" || r.json(t)["@odata.nextLink"] == nil {
+		t.Fatalf("maxpagesize=6000: %d rows, Preference-Applied %q", n, r.header.Get("Preference-Applied"))
+	}
 }
 
 func TestFormattedValuesOnlyWhenAsked(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestCreateAnswers204WithEntityIDOr201WithRepresentation(t *testing.T) {
@@ -231,5 +232,36 @@ func TestStateStatusAndComputedColumns(t *testing.T) {
 	expect(t, c.do("DELETE", "leads("+id+")/jobtitle", nil), http.StatusNoContent)
 	if v := expect(t, c.do("GET", "leads("+id+")/jobtitle", nil), http.StatusOK).json(t); v["value"] != nil {
 		t.Fatalf("%v", v)
+	}
+}
+
+// TestWritesMaintainModifiedOnVersionAndETag checks the system columns a client reads to see what changed: an update
+// moves modifiedon and versionnumber forward and changes the ETag (W/"<versionnumber>"), createdon stays.
+func TestWritesMaintainModifiedOnVersionAndETag(t *testing.T) {
+	_, c := start(t)
+	id := idFromEntityID(t, expect(t, c.do("POST", "contacts", map[string]any{"lastname": "Before"}), http.StatusNoContent))
+	read := func() map[string]any {
+		return expect(t, c.do("GET", "contacts("+id+")?$select=lastname,createdon,modifiedon,versionnumber", nil), http.StatusOK).json(t)
+	}
+	parse := func(m map[string]any, k string) time.Time {
+		tm, err := time.Parse(time.RFC3339, m[k].(string))
+		if err != nil {
+			t.Fatalf("%s: %v", k, err)
+		}
+		return tm
+	}
+	before := read()
+	if before["createdon"] != before["modifiedon"] || before["@odata.etag"] != `W/"`+before["versionnumber"].(json.Number).String()+`"` {
+		t.Fatalf("after create: %v", before)
+	}
+	// the service's times have whole seconds: let one pass so the update's modifiedon can differ
+	time.Sleep(time.Until(parse(before, "modifiedon").Add(time.Second)) + 50*time.Millisecond)
+	expect(t, c.do("PATCH", "contacts("+id+")", map[string]any{"lastname": "After"}), http.StatusNoContent)
+	after := read()
+	v0, _ := before["versionnumber"].(json.Number).Int64()
+	v1, _ := after["versionnumber"].(json.Number).Int64()
+	if after["lastname"] != "After" || after["createdon"] != before["createdon"] || !parse(after, "modifiedon").After(parse(before, "modifiedon")) ||
+		v1 <= v0 || after["@odata.etag"] != `W/"`+after["versionnumber"].(json.Number).String()+`"` {
+		t.Fatalf("before %v\nafter  %v", before, after)
 	}
 }

@@ -70,7 +70,7 @@ type Column struct {
 	IsPrimaryName bool
 	IsCustom      bool
 	MetadataID    string
-	source        string // where the tables file defines it ("file:line,col"), for errors
+	source        string // where the tables file defines it ("file:line:column"), for errors
 }
 
 func (c *Column) validForCreate() bool { return !c.ReadOnly }

@@ -26,22 +26,31 @@ func ParseLimits(spec string) (Limits, error) {
 			return l, fmt.Errorf("limits: %q is not key=value", kv)
 		}
 		var err error
+		var positive bool // zero would silently mean the real service's default; below zero means nothing
 		switch k {
 		case "requests":
 			l.Requests, err = strconv.Atoi(v)
+			positive = l.Requests > 0
 		case "window":
 			l.Window, err = time.ParseDuration(v)
+			positive = l.Window > 0
 		case "time", "execution-time":
 			l.ExecutionTime, err = time.ParseDuration(v)
+			positive = l.ExecutionTime > 0
 		case "concurrent":
 			l.Concurrent, err = strconv.Atoi(v)
+			positive = l.Concurrent > 0
 		case "dop":
 			l.DOPHint, err = strconv.Atoi(v)
+			positive = l.DOPHint > 0
 		default:
 			return l, fmt.Errorf("limits: unknown key %q (want requests, window, time, concurrent, dop)", k)
 		}
 		if err != nil {
 			return l, fmt.Errorf("limits: %s: %w", k, err)
+		}
+		if !positive {
+			return l, fmt.Errorf("limits: %s must be positive, got %q (\"off\" turns the limits off)", k, v)
 		}
 	}
 	return l, nil
@@ -71,6 +80,9 @@ func ParseCost(spec string) (Cost, error) {
 		d, err := time.ParseDuration(v)
 		if err != nil {
 			return c, fmt.Errorf("cost: %s: %w", k, err)
+		}
+		if d < 0 {
+			return c, fmt.Errorf("cost: %s must not be negative, got %q", k, v)
 		}
 		switch k {
 		case "request":

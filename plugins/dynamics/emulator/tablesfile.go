@@ -93,13 +93,40 @@ func ParseTables(src []byte, filename string) (*Tables, error) {
 	p := hclparse.NewParser()
 	f, diags := p.ParseHCL(src, filename)
 	if diags.HasErrors() {
-		return nil, fmt.Errorf("parse tables file: %w", diags)
+		return nil, fmt.Errorf("parse tables file: %w", diagsError(diags))
 	}
 	var tf tablesFile
 	if diags := gohcl.DecodeBody(f.Body, nil, &tf); diags.HasErrors() {
-		return nil, fmt.Errorf("decode tables file: %w", diags)
+		return nil, fmt.Errorf("decode tables file: %w", diagsError(diags))
 	}
 	return &Tables{file: &tf, name: filename}, nil
+}
+
+// pos is where a block starts, as "file:line:column" like every other HCL mistake Sluice reports (hcl.Range's own
+// String gives "file:line,column-column").
+func pos(r hcl.Range) string {
+	return fmt.Sprintf("%s:%d:%d", r.Filename, r.Start.Line, r.Start.Column)
+}
+
+// diagsError reports HCL's errors one per line, each starting with its file:line:column.
+func diagsError(diags hcl.Diagnostics) error {
+	var lines []string
+	for _, d := range diags.Errs() {
+		var line string
+		if hd, ok := d.(*hcl.Diagnostic); ok {
+			line = hd.Summary
+			if hd.Detail != "" {
+				line += "; " + hd.Detail
+			}
+			if hd.Subject != nil {
+				line = pos(*hd.Subject) + ": " + line
+			}
+		} else {
+			line = d.Error()
+		}
+		lines = append(lines, line)
+	}
+	return fmt.Errorf("%s", strings.Join(lines, "\n"))
 }
 
 func defaultTables() ([]*Table, error) {
@@ -122,12 +149,12 @@ func mergeTables(base []*Table, extra *Tables) ([]*Table, error) {
 		t, exists := byName[tb.Name]
 		if !exists {
 			t = newTableFromBlock(tb)
-			t.source = tb.DefRange.String()
+			t.source = pos(tb.DefRange)
 			byName[tb.Name] = t
 			out = append(out, t)
 		}
 		if err := applyTableBlock(t, tb, !exists); err != nil {
-			return nil, fmt.Errorf("%s: %w", tb.DefRange, err)
+			return nil, err // it says where
 		}
 	}
 	return out, nil
@@ -179,9 +206,9 @@ func applyTableBlock(t *Table, tb *tableBlock, isNew bool) error {
 	for _, cb := range tb.Columns {
 		c, err := columnFromBlock(cb, isNew || t.IsCustom)
 		if err != nil {
-			return fmt.Errorf("%s: column %q: %w", cb.DefRange, cb.Name, err)
+			return fmt.Errorf("%s: table %q: column %q: %w", pos(cb.DefRange), tb.Name, cb.Name, err)
 		}
-		c.source = cb.DefRange.String()
+		c.source = pos(cb.DefRange)
 		replaced := false
 		for i, old := range t.Columns {
 			if old.LogicalName == c.LogicalName {
@@ -203,7 +230,7 @@ func applyTableBlock(t *Table, tb *tableBlock, isNew bool) error {
 		t.Keys = kept
 	}
 	for _, kb := range tb.Keys {
-		k := &Key{LogicalName: kb.Name, SchemaName: kb.Name, Columns: kb.Columns, source: kb.DefRange.String()}
+		k := &Key{LogicalName: kb.Name, SchemaName: kb.Name, Columns: kb.Columns, source: pos(kb.DefRange)}
 		setStr(&k.SchemaName, kb.SchemaName)
 		for i, old := range t.Keys {
 			if old.LogicalName == k.LogicalName {

@@ -1,7 +1,9 @@
 package emulator_test
 
 import (
+	"encoding/json"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -74,6 +76,11 @@ table "sluice_membership" {
 	if meta["EntitySetName"] != "sluice_memberships" || meta["PrimaryIdAttribute"] != "sluice_membershipid" || meta["PrimaryNameAttribute"] != "sluice_name" || meta["IsCustomEntity"] != true {
 		t.Fatalf("%v", meta)
 	}
+	// the default tables have no decimal column; a declared one answers the Decimal cast with its precision
+	decimals := expect(t, c.do("GET", "EntityDefinitions(LogicalName='sluice_membership')/Attributes/Microsoft.Dynamics.CRM.DecimalAttributeMetadata?$select=LogicalName,Precision", nil), http.StatusOK).values(t)
+	if len(decimals) != 1 || decimals[0]["LogicalName"] != "sluice_points" || decimals[0]["Precision"] != json.Number("3") || decimals[0]["@odata.type"] != "#Microsoft.Dynamics.CRM.DecimalAttributeMetadata" {
+		t.Fatalf("decimal attributes %v", decimals)
+	}
 }
 
 func TestTablesFileErrorsSayWhere(t *testing.T) {
@@ -112,8 +119,25 @@ func TestTablesFileErrorsSayWhere(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: error %v, want %q", src, err, want)
 		}
-		if err != nil && !strings.Contains(err.Error(), "bad.hcl:") {
-			t.Errorf("%s: error %v does not say where", src, err)
+		// where, once, as file:line:column like the pipeline's own mistakes (not HCL's "file:line,column-column")
+		if err != nil && (!wherePattern.MatchString(err.Error()) || strings.Count(err.Error(), "bad.hcl:") != 1) {
+			t.Errorf("%s: error %v does not say where as bad.hcl:line:column, once", src, err)
 		}
 	}
+	// the position is the block's: the column "a" block on line 2 of the first case
+	_, err := emulator.Start(t.Context(), emulator.Options{Tables: mustParseTables(t, "table \"x\" {\ncolumn \"a\" {\n  type = \"strng\"\n}\n}\n")})
+	if err == nil || !strings.Contains(err.Error(), `bad.hcl:2:1: table "x": column "a": unknown type "strng"`) {
+		t.Errorf("error %v", err)
+	}
+}
+
+var wherePattern = regexp.MustCompile(`bad\.hcl:\d+:\d+: `)
+
+func mustParseTables(t *testing.T, src string) *emulator.Tables {
+	t.Helper()
+	tables, err := emulator.ParseTables([]byte(src), "bad.hcl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tables
 }
