@@ -223,6 +223,10 @@ func TestPluginsAndFunctionsAreDocumented(t *testing.T) {
 // exit codes every command has: a mistake on its command line is 2, with the
 // mistake on stderr, and -h is not a failure.
 func TestEmulatorCommandLineMistakesExit2(t *testing.T) {
+	badTables := filepath.Join(t.TempDir(), "tables.hcl")
+	if err := os.WriteFile(badTables, []byte("table \"contact\" {\n  key \"k\" { columns = [\"no_such_column\"] }\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, args := range [][]string{
 		{"--bogus"},
 		{"--limits", "requests=lots"},
@@ -230,6 +234,8 @@ func TestEmulatorCommandLineMistakesExit2(t *testing.T) {
 		{"--cost", "request=-1ms"},
 		{"--faults", "explode"},
 		{"unexpected"},
+		{"--tables", "testdata/no-such-tables.hcl"},
+		{"--tables", badTables},
 	} {
 		// were a mistake accepted, the emulator would serve until the timeout and exit 0
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)

@@ -15,6 +15,16 @@ import (
 // does not parse, an extra argument), so that the sluice command can exit with its usage code.
 var ErrUsage = errors.New("invalid command line")
 
+// ErrTables marks the errors of Start that are mistakes in the tables
+// (Options.TablesFile or Options.Tables): the tables file could not be read,
+// or does not fit the standard tables.
+var ErrTables = errors.New("invalid tables")
+
+type tablesError struct{ error }
+
+func (e tablesError) Is(target error) bool { return target == ErrTables }
+func (e tablesError) Unwrap() error        { return e.error }
+
 // usageError wraps err so that errors.Is(err, ErrUsage) holds, keeping err's message.
 type usageError struct{ err error }
 
@@ -95,6 +105,9 @@ Flags:
 		opts.RequestLog = f
 	}
 	srv, err := Start(ctx, opts)
+	if errors.Is(err, ErrTables) {
+		return usageError{err} // the --tables file is part of the command line, as a pipeline file is
+	}
 	if err != nil {
 		return err
 	}

@@ -76,19 +76,19 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	if opts.TablesFile != "" {
 		tf, err := LoadTables(opts.TablesFile)
 		if err != nil {
-			return nil, err
+			return nil, tablesError{err}
 		}
 		if tables, err = mergeTables(tables, tf); err != nil {
-			return nil, fmt.Errorf("tables file: %w", err)
+			return nil, tablesError{fmt.Errorf("tables file: %w", err)}
 		}
 	}
 	if opts.Tables != nil {
 		if tables, err = mergeTables(tables, opts.Tables); err != nil {
-			return nil, fmt.Errorf("tables: %w", err)
+			return nil, tablesError{fmt.Errorf("tables: %w", err)}
 		}
 	}
 	if s.schema, err = buildSchema(tables); err != nil {
-		return nil, fmt.Errorf("tables: %w", err)
+		return nil, tablesError{fmt.Errorf("tables: %w", err)} // the defaults build: the mistake is in what was added
 	}
 	s.store = newStore(s.schema)
 	s.reqLog = newRequestLog(opts.RequestLogSize, opts.RequestLog)
