@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -100,6 +101,11 @@ func Launch(ctx context.Context, bin Binary, opts LaunchOptions) (*Process, erro
 	rpc, err := p.client.Client()
 	if err != nil {
 		p.client.Kill()
+		// go-plugin's negotiation error has no type, and says only the
+		// numbers: say what they mean and what to do.
+		if strings.Contains(err.Error(), "incompatible API version") {
+			return nil, fmt.Errorf("%s: starting: %w: the binary speaks another version of Sluice's plugin protocol than this sluice, which speaks %d; rebuild the plugin with a github.com/sluicedata/sluice/sdk that speaks protocol %d", p.label, err, wire.ProtocolVersion, wire.ProtocolVersion)
+		}
 		return nil, fmt.Errorf("%s: starting: %w", p.label, err)
 	}
 	raw, err := rpc.Dispense(wire.PluginSetName)

@@ -2,11 +2,14 @@ package e2e
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 
+	"github.com/sluicedata/sluice/engine"
 	"github.com/sluicedata/sluice/engine/registry/registrytest"
 	"github.com/sluicedata/sluice/sdk/wire"
 )
@@ -48,5 +51,35 @@ sink "memory" "out" {
 		if strings.Contains(v, "hunter2") || (name != wire.Handshake.MagicCookieKey && !strings.HasPrefix(name, "PLUGIN_")) {
 			t.Errorf("the plugin process inherited %s", name)
 		}
+	}
+}
+
+// A binary that speaks another version of the plugin protocol is refused
+// before any data moves, with an error that says so and what to do.
+func TestOtherProtocolVersionIsRefused(t *testing.T) {
+	bin, sum := registrytest.Build(t, t.TempDir(), "github.com/sluicedata/sluice/plugins/examples/e2e/testdata/sluice-plugin-otherprotocol")
+	r := runPipeline(t, pluginBlock("other", bin, sum)+`
+source "memory" "in" {
+  table = "in"
+}
+`, context.Background(), nil)
+	var diags *engine.Diagnostics
+	if !errors.As(r.err, &diags) {
+		t.Fatalf("got %v", r.err)
+	}
+	msg := diags.Error()
+	for _, want := range []string{
+		"pipeline.hcl:1:",
+		`plugin "other"`,
+		fmt.Sprintf("Plugin version: %d", wire.ProtocolVersion+98),
+		fmt.Sprintf("this sluice, which speaks %d", wire.ProtocolVersion),
+		"rebuild the plugin",
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the error does not say %q:\n%s", want, msg)
+		}
+	}
+	if pids := registrytest.Children(t, bin); len(pids) != 0 {
+		t.Errorf("the refused plugin is still running: %v", pids)
 	}
 }
