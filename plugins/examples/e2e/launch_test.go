@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -81,5 +82,26 @@ source "memory" "in" {
 	}
 	if pids := registrytest.Children(t, bin); len(pids) != 0 {
 		t.Errorf("the refused plugin is still running: %v", pids)
+	}
+}
+
+// A path to no file is reported at the path attribute, saying how a
+// relative path is resolved.
+func TestMissingBinaryPointsAtThePath(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "sluice-plugin-missing")
+	r := runPipeline(t, pluginBlock("missing", missing, strings.Repeat("0", 64))+`
+source "memory" "in" {
+  table = "in"
+}
+`, context.Background(), nil)
+	var diags *engine.Diagnostics
+	if !errors.As(r.err, &diags) {
+		t.Fatalf("got %v", r.err)
+	}
+	msg := diags.Error()
+	for _, want := range []string{"pipeline.hcl:2:", "There is no file " + missing, "resolved against the directory"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the error does not say %q:\n%s", want, msg)
+		}
 	}
 }
