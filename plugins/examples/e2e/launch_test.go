@@ -105,3 +105,28 @@ source "memory" "in" {
 		}
 	}
 }
+
+// A plugin that exits before the handshake has its own words about why in
+// the error, not only go-plugin's guesses: what it wrote on stderr that
+// is not a JSON log line.
+func TestPluginThatFailsToStartSaysWhy(t *testing.T) {
+	bin, sum := registrytest.Build(t, t.TempDir(), "github.com/sluicedata/sluice/plugins/examples/e2e/testdata/sluice-plugin-failstart")
+	r := runPipeline(t, pluginBlock("failstart", bin, sum)+`
+source "memory" "in" {
+  table = "in"
+}
+`, context.Background(), nil)
+	var diags *engine.Diagnostics
+	if !errors.As(r.err, &diags) {
+		t.Fatalf("got %v", r.err)
+	}
+	msg := diags.Error()
+	for _, want := range []string{`plugin "failstart"`, "cannot start: the license file is missing"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the error does not say %q:\n%s", want, msg)
+		}
+	}
+	if strings.Contains(msg, "a JSON log line") {
+		t.Errorf("the error repeats the plugin's JSON log:\n%s", msg)
+	}
+}
