@@ -94,9 +94,13 @@ func (p *Pipeline) launch(ctx context.Context) ([]*registry.Process, hcl.Diagnos
 				Subject: b.SHA256Range.Ptr(),
 			})
 		case errors.Is(err, fs.ErrNotExist):
+			path := b.Path
+			if abs, err := filepath.Abs(path); err == nil {
+				path = abs // the path as resolved, not relative to where sluice runs
+			}
 			diags = append(diags, &hcl.Diagnostic{
 				Severity: hcl.DiagError, Summary: "Plugin binary not found",
-				Detail:  fmt.Sprintf("There is no file %s. A relative path is resolved against the directory of the file that declares the plugin block.", b.Path),
+				Detail:  fmt.Sprintf("There is no file %s. A relative path is resolved against the directory of the file that declares the plugin block.", path),
 				Subject: b.PathRange.Ptr(),
 			})
 		case err != nil:

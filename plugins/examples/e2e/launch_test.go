@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -103,6 +104,30 @@ source "memory" "in" {
 		if !strings.Contains(msg, want) {
 			t.Errorf("the error does not say %q:\n%s", want, msg)
 		}
+	}
+
+	// A relative path is named as resolved, from the pipeline file's
+	// directory, not as written, even when the pipeline file's path is
+	// relative too.
+	t.Chdir(t.TempDir())
+	if err := os.WriteFile("pipeline.hcl", []byte(pluginBlock("missing", "./bin/sluice-plugin-missing", strings.Repeat("0", 64))), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	eng, err := engine.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var named string
+	p, err := eng.Load("pipeline.hcl", engine.Inputs{LookupEnv: func(string) (string, bool) { return "", false }})
+	if err == nil {
+		_, err = p.Run(context.Background(), engine.RunOptions{})
+	}
+	if !errors.As(err, &diags) {
+		t.Fatalf("got %v", err)
+	}
+	_, named, _ = strings.Cut(diags.Error(), "There is no file ")
+	if named, _, _ = strings.Cut(named, " "); !filepath.IsAbs(named) || !strings.HasSuffix(named, "/bin/sluice-plugin-missing.") {
+		t.Errorf("the error names %q, want the absolute path:\n%s", named, diags.Error())
 	}
 }
 
