@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"path/filepath"
 	"time"
 
@@ -91,6 +92,16 @@ func (p *Pipeline) launch(ctx context.Context) ([]*registry.Process, hcl.Diagnos
 				Severity: hcl.DiagError, Summary: "Plugin checksum mismatch",
 				Detail:  fmt.Sprintf("%s. Sluice refuses to run a plugin binary that is not the one pinned: rebuild it, or pin the new checksum if you trust it.", sumErr),
 				Subject: b.SHA256Range.Ptr(),
+			})
+		case errors.Is(err, fs.ErrNotExist):
+			path := b.Path
+			if abs, err := filepath.Abs(path); err == nil {
+				path = abs // the path as resolved, not relative to where sluice runs
+			}
+			diags = append(diags, &hcl.Diagnostic{
+				Severity: hcl.DiagError, Summary: "Plugin binary not found",
+				Detail:  fmt.Sprintf("There is no file %s. A relative path is resolved against the directory of the file that declares the plugin block.", path),
+				Subject: b.PathRange.Ptr(),
 			})
 		case err != nil:
 			diags = append(diags, &hcl.Diagnostic{

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -81,6 +82,7 @@ func Launch(ctx context.Context, bin Binary, opts LaunchOptions) (*Process, erro
 	logger := opts.Logger.With(slog.String("plugin", bin.Name))
 	cmd := exec.Command(bin.Path)
 	cmd.Env = []string{} // go-plugin adds only what the handshake needs
+	tail := &stderrTail{}
 	p.client = plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig: wire.Handshake,
 		VersionedPlugins: wire.VersionedPlugins(&wire.GRPCPlugin{ClientOpts: wire.ClientOptions{
@@ -96,11 +98,18 @@ func Launch(ctx context.Context, bin Binary, opts LaunchOptions) (*Process, erro
 		StartTimeout:    opts.StartTimeout,
 		GRPCDialOptions: wire.GRPCDialOptions(0),
 		Logger:          newHCLogger(logger),
+		Stderr:          tail,
 	})
 	rpc, err := p.client.Client()
 	if err != nil {
 		p.client.Kill()
-		return nil, fmt.Errorf("%s: starting: %w", p.label, err)
+		// go-plugin's negotiation error has no type, and says only the
+		// numbers: say what they mean and what to do.
+		if strings.Contains(err.Error(), "incompatible API version") {
+			return nil, fmt.Errorf("%s: starting: %w: the binary speaks another version of Sluice's plugin protocol than this sluice, which speaks %d; rebuild the plugin with a github.com/sluicedata/sluice/sdk that speaks protocol %d", p.label, err, wire.ProtocolVersion, wire.ProtocolVersion)
+		}
+		// Kill has waited for go-plugin to read the process's stderr.
+		return nil, fmt.Errorf("%s: starting: %w%s", p.label, err, tail.suffix())
 	}
 	raw, err := rpc.Dispense(wire.PluginSetName)
 	if err != nil {
