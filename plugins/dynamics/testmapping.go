@@ -124,7 +124,8 @@ func (s *Sink) TestMapping(ctx context.Context, row arrow.RecordBatch) (test sdk
 	return test, nil
 }
 
-// testAccount settles a test row's account by lookup only: a mapping test
+// testAccount settles a test row's account by lookup only — by the block's
+// rules, else the default account of on_none = "default": a mapping test
 // creates no account.
 func (b *matchBatch) testAccount(ctx context.Context, r *mrow) (string, error) {
 	a := b.m.account
@@ -134,6 +135,23 @@ func (b *matchBatch) testAccount(ctx context.Context, r *mrow) (string, error) {
 		return "", err
 	}
 	switch h := hits[r]; {
+	case h == nil && a.cfg.OnNone == onNoneDefault:
+		if len(b.defaultKeys([]*mrow{r})) == 0 {
+			why := r.reason
+			r.act, r.code, r.reason = actCreate, "", ""
+			return fmt.Sprintf("%s is not tested: %s", col, why), nil
+		}
+		def, err := b.m.search(ctx, []*rule{a.def}, []*target{a.target}, searchRules, []*mrow{r})
+		if err != nil {
+			return "", err
+		}
+		id, _, problem := b.defaultAccount(r, def[r])
+		if problem != "" {
+			return fmt.Sprintf("%s is not tested: %s, and %s", col, b.noAccount(r), problem), nil
+		}
+		if id != "" {
+			r.acct = &acctResult{id: id}
+		}
 	case h == nil && len(b.accountIdentities(r)) == 0:
 		return "", nil
 	case h == nil:
