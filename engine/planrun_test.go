@@ -25,7 +25,8 @@ type plannerConfig struct {
 }
 
 // plannerSink plans rows by their id — even ids are created, odd ones
-// rejected — and must never be written to. It plans a batch whose first id
+// rejected, ids from 1000 written (it cannot say more) — and must never be
+// written to. It plans a batch whose first id
 // is odd slowly, so that a later batch can overtake it.
 type plannerSink struct {
 	cfg    plannerConfig
@@ -54,6 +55,9 @@ func (s *plannerSink) Plan(_ context.Context, rec arrow.RecordBatch) ([]sdk.RowP
 			Changes: []sdk.FieldChange{{Field: "secret", After: s.cfg.Secret}}}
 		if id%2 == 1 {
 			out[i] = sdk.RowPlan{Row: i, Action: sdk.PlanReject, Code: "test.odd", Reason: "odd id"}
+		}
+		if id >= 1000 {
+			out[i] = sdk.RowPlan{Row: i, Action: sdk.PlanWrite}
 		}
 	}
 	return out, nil
@@ -220,5 +224,12 @@ func TestMappingTestTakesTheFirstRowThatWouldCreate(t *testing.T) {
 	}
 	if tested.Load() != 0 || writes.Load() != 0 {
 		t.Errorf("%d rows tested, %d written", tested.Load(), writes.Load())
+	}
+
+	// A row the plan cannot say more about (write) may create: it is tested.
+	h.put("in", customers(h.mem, append(rows[:10:10], customer{id: 1001, active: true}), 11))
+	rep, err = p.TestMapping(context.Background(), engine.TestMappingOptions{Sink: "crm"})
+	if err != nil || rep.Record != "1001" || rep.Row != 10 {
+		t.Errorf("a row planned write: %+v, %v; want row 10 (id 1001) tested", rep, err)
 	}
 }

@@ -49,9 +49,10 @@ var errTested = errors.New("the mapping was tested")
 // reads back and removes, reporting field by field what was stored (see
 // [sdk.MappingTester]). Nothing else is written. Texts are redacted.
 //
-// The row is the first the sink's plan would create a record from, when
-// the sink is an [sdk.Planner]: a row whose record exists already (its key
-// taken, its match found) would make a duplicate, or fail on the key. Its
+// The row is the first the sink's plan would create a record from (or
+// cannot say, [sdk.PlanWrite]), when the sink is an [sdk.Planner]: a row
+// whose record exists already (its key taken, its match found) would make a
+// duplicate, or fail on the key. Its
 // batches are planned in input order until one holds such a row; an input
 // none of whose rows would create a record is an error saying what the
 // plan would do instead. Other sinks test the first row.
@@ -116,7 +117,8 @@ func (p *Pipeline) TestMapping(ctx context.Context, opts TestMappingOptions) (Ma
 		}
 		slices.SortFunc(rows, func(a, b sdk.RowPlan) int { return a.Row - b.Row })
 		for _, r := range rows {
-			if r.Action == sdk.PlanCreate {
+			// A row the sink cannot say more about (write) may create.
+			if r.Action == sdk.PlanCreate || r.Action == sdk.PlanWrite {
 				test(ctx, n, rec, first, r.Row, maps.Clone(passed))
 				break
 			}

@@ -101,10 +101,11 @@ type RelatedPlan struct {
 //
 // The engine runs the pipeline until a row reaches the sink that it can
 // write as a new record — for a sink that is also a Planner, the first row
-// its plan would create a record from (a row whose record exists would take
-// its key); for others, the first row — calls TestMapping with a batch of
-// that one row instead of Write, and stops. The sink must leave the
-// destination as it found it, also when the test fails half way.
+// its plan would create a record from, or plans as PlanWrite (a row whose
+// record exists would take its key); for others, the first row — calls
+// TestMapping with a batch of that one row instead of Write, and stops.
+// The sink must leave the destination as it found it, also when the test
+// fails half way.
 //
 // Out-of-process plugins cannot offer it yet: the gRPC transport does not
 // carry it.
