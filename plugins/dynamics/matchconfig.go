@@ -42,7 +42,7 @@ type MergeConfig struct {
 type AccountConfig struct {
 	Rules      []RuleConfig        `sluice:"rule,block,required" doc:"How a row finds its account, tried in order, as rule \"<name>\" { equals = { <account column> = \"<expression>\" } }: an alternate key, the exact name, the website's domain."`
 	Column     map[string]string   `sluice:"column" doc:"The lookup column set, per table. Default: parentcustomerid on contact, parentaccountid on lead." example:"{ contact = \"parentcustomerid\" }"`
-	OnNone     string              `sluice:"on_none" default:"unassociated" doc:"When no account matches: create it (once per run, however many rows name it), leave the row unassociated, reject it, or associate it with the default account."`
+	OnNone     string              `sluice:"on_none" default:"unassociated" doc:"When no account matches: create it (once per run, however many rows name it), leave the row unassociated, reject it, or default: associate it with the account default names."`
 	OnMultiple string              `sluice:"on_multiple" default:"reject" doc:"When several accounts match: most_recently_modified (or the other choices of match.on_multiple), or reject."`
 	Create     map[string]sdk.Expr `sluice:"create" doc:"The columns of an account created for on_none = \"create\", each with an expression over the row: { name = \"company\", websiteurl = \"website\" }."`
 	Update     string              `sluice:"update" default:"overwrite" doc:"Update policy of the association on records found: overwrite, if_empty (associate only records without an account), or never."`
