@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -24,7 +25,9 @@ type plannerConfig struct {
 }
 
 // plannerSink plans rows by their id — even ids are created, odd ones
-// rejected — and must never be written to.
+// rejected, ids from 1000 written (it cannot say more) — and must never be
+// written to. It plans a batch whose first id
+// is odd slowly, so that a later batch can overtake it.
 type plannerSink struct {
 	cfg    plannerConfig
 	writes *atomic.Int64
@@ -42,6 +45,9 @@ func (s *plannerSink) Close(context.Context) error { return nil }
 
 func (s *plannerSink) Plan(_ context.Context, rec arrow.RecordBatch) ([]sdk.RowPlan, error) {
 	ids := rec.Column(0).(*array.Int64)
+	if ids.Len() > 0 && ids.Value(0)%2 == 1 {
+		time.Sleep(30 * time.Millisecond)
+	}
 	out := make([]sdk.RowPlan, rec.NumRows())
 	for i := range out {
 		id := ids.Value(i)
@@ -49,6 +55,9 @@ func (s *plannerSink) Plan(_ context.Context, rec arrow.RecordBatch) ([]sdk.RowP
 			Changes: []sdk.FieldChange{{Field: "secret", After: s.cfg.Secret}}}
 		if id%2 == 1 {
 			out[i] = sdk.RowPlan{Row: i, Action: sdk.PlanReject, Code: "test.odd", Reason: "odd id"}
+		}
+		if id >= 1000 {
+			out[i] = sdk.RowPlan{Row: i, Action: sdk.PlanWrite}
 		}
 	}
 	return out, nil
@@ -158,14 +167,24 @@ func TestPlanWritesNothing(t *testing.T) {
 	}
 }
 
-// TestMappingTestStopsAtTheFirstRow: test-mapping gives the sink one row,
-// the first, and writes nothing anywhere.
-func TestMappingTestStopsAtTheFirstRow(t *testing.T) {
+// TestMappingTestTakesTheFirstRowThatWouldCreate: test-mapping gives a sink
+// that plans one row: the first its plan would create a record from — not
+// the first row, which would be rejected, nor a row of a batch that
+// overtook the batch holding it — and writes nothing anywhere. When no row
+// would create a record, the error says what the plan would do instead.
+func TestMappingTestTakesTheFirstRowThatWouldCreate(t *testing.T) {
 	var writes, tested atomic.Int64
 	h := newHarness(t, plannerPlugin(&writes, &tested), csv.Sink)
+	// Ten odd ids, then even ones; the sink takes batches of 3, two at a
+	// time: the fourth batch (rows 9 to 11) holds the first create, and is
+	// planned slowly.
 	var rows []customer
 	for i := range 100 {
-		rows = append(rows, customer{id: int64(i + 7), active: true})
+		id := int64(2*i + 100)
+		if i < 10 {
+			id = int64(2*i + 7)
+		}
+		rows = append(rows, customer{id: id, active: true})
 	}
 	h.put("in", customers(h.mem, rows, 50, 50))
 	out := filepath.Join(t.TempDir(), "out.csv")
@@ -177,8 +196,11 @@ func TestMappingTestStopsAtTheFirstRow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Sink != "sink.crm" || rep.Record != "7" || !rep.Removed || tested.Load() != 1 {
-		t.Errorf("report %+v, %d rows tested", rep, tested.Load())
+	if rep.Sink != "sink.crm" || rep.Record != "120" || rep.Row != 10 || !rep.Removed || tested.Load() != 1 {
+		t.Errorf("report %+v, %d rows tested; want row 10 (id 120)", rep, tested.Load())
+	}
+	if fmt.Sprint(rep.Passed) != "map[reject:10]" {
+		t.Errorf("rows passed over: %v, want the 10 rejected", rep.Passed)
 	}
 	if strings.Contains(fmt.Sprint(rep), "s3cr3t") {
 		t.Errorf("the report shows the secret: %+v", rep)
@@ -191,5 +213,23 @@ func TestMappingTestStopsAtTheFirstRow(t *testing.T) {
 	}
 	if _, err := p.TestMapping(context.Background(), engine.TestMappingOptions{Sink: "copy"}); err == nil || !strings.Contains(err.Error(), "sink.crm") {
 		t.Errorf("testing a sink that cannot: %v", err)
+	}
+
+	// Odd ids only: nothing to test.
+	h.put("in", customers(h.mem, rows[:10], 10))
+	tested.Store(0)
+	_, err = p.TestMapping(context.Background(), engine.TestMappingOptions{Sink: "crm"})
+	if err == nil || !strings.Contains(err.Error(), "sink.crm: no row would create a record: of the 10 rows that reached it, the plan says 10 reject") {
+		t.Errorf("no row that would create: %v", err)
+	}
+	if tested.Load() != 0 || writes.Load() != 0 {
+		t.Errorf("%d rows tested, %d written", tested.Load(), writes.Load())
+	}
+
+	// A row the plan cannot say more about (write) may create: it is tested.
+	h.put("in", customers(h.mem, append(rows[:10:10], customer{id: 1001, active: true}), 11))
+	rep, err = p.TestMapping(context.Background(), engine.TestMappingOptions{Sink: "crm"})
+	if err != nil || rep.Record != "1001" || rep.Row != 10 {
+		t.Errorf("a row planned write: %+v, %v; want row 10 (id 1001) tested", rep, err)
 	}
 }

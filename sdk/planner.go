@@ -99,10 +99,13 @@ type RelatedPlan struct {
 // row as a new record, read the record back, remove it again, and report
 // field by field whether what was stored is what was sent.
 //
-// The engine runs the pipeline until the first row reaches the sink, calls
-// TestMapping with a batch of that one row instead of Write, and stops. The
-// sink must leave the destination as it found it, also when the test fails
-// half way.
+// The engine runs the pipeline until a row reaches the sink that it can
+// write as a new record — for a sink that is also a Planner, the first row
+// its plan would create a record from, or plans as PlanWrite (a row whose
+// record exists would take its key); for others, the first row — calls
+// TestMapping with a batch of that one row instead of Write, and stops.
+// The sink must leave the destination as it found it, also when the test
+// fails half way.
 //
 // Out-of-process plugins cannot offer it yet: the gRPC transport does not
 // carry it.

@@ -154,7 +154,8 @@ Usage:
                                    table) and say what to fix
   sluice plan <file|dir>           show what a run would do, row by row, without
                                    writing anything
-  sluice test-mapping <file|dir>   write one row as a new record, read it back,
+  sluice test-mapping <file|dir>   write one row (the first the plan would create
+                                   a record from) as a new record, read it back,
                                    delete it, and show what did not round-trip
   sluice plugins list              list the available plugins (--pipeline adds
                                    the external plugins a pipeline declares)

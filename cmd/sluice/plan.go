@@ -137,10 +137,13 @@ func showValue(v any) string {
 	return fmt.Sprint(v)
 }
 
+// planActions are the plan actions, in the order totals list them.
+var planActions = []sdk.PlanAction{sdk.PlanCreate, sdk.PlanUpdate, sdk.PlanUnchanged, sdk.PlanDelete, sdk.PlanSkip,
+	sdk.PlanDeduplicated, sdk.PlanReject, sdk.PlanWrite}
+
 // printTotals prints each sink's rows by action.
 func printTotals(w io.Writer, sum engine.PlanSummary) {
-	actions := []sdk.PlanAction{sdk.PlanCreate, sdk.PlanUpdate, sdk.PlanUnchanged, sdk.PlanDelete, sdk.PlanSkip,
-		sdk.PlanDeduplicated, sdk.PlanReject, sdk.PlanWrite}
+	actions := planActions
 	sinks := make([]string, 0, len(sum.Totals))
 	for s := range sum.Totals {
 		sinks = append(sinks, s)

@@ -4,14 +4,17 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/sluicedata/sluice/engine"
+	"github.com/sluicedata/sluice/sdk"
 )
 
-// testMappingCmd creates one record from the first input row that reaches
-// a sink, reads it back, deletes it, and shows, field by field, what was
-// sent and what was stored; it names every field that did not round-trip.
+// testMappingCmd creates one record from the first input row that a sink
+// would create a record from (the first row, for sinks that cannot plan),
+// reads it back, deletes it, and shows, field by field, what was sent and
+// what was stored; it names every field that did not round-trip.
 func (c *cli) testMappingCmd(args []string) error {
 	fs, in := pipelineFlags("test-mapping", "test-mapping <file|dir> [--sink name] [flags]", c.stderr)
 	sink := fs.String("sink", "", "the sink to test, as contacts or sink.contacts (needed when several sinks can be tested)")
@@ -32,12 +35,21 @@ func (c *cli) testMappingCmd(args []string) error {
 		}
 		return c.pipelineError(p, err)
 	}
-	c.printf("%s: created %s %s from the first row, read it back", rep.Sink, rep.Table, rep.Record)
-	if rep.Removed {
-		c.printf(" and deleted it.\n\n")
-	} else {
-		c.printf(".\n\n")
+	row := "a changed row" // a sync sink's rows are not numbered
+	if rep.Row >= 0 {
+		row = fmt.Sprintf("row %d", rep.Row+1)
 	}
+	c.printf("%s: created %s %s from %s, read it back", rep.Sink, rep.Table, rep.Record, row)
+	if rep.Removed {
+		c.printf(" and deleted it.\n")
+	} else {
+		c.printf(".\n")
+	}
+	if n := passedRows(rep.Passed); n > 0 {
+		c.printf("%s is the first row that would create a %s; the %d before it would not (%s).\n",
+			strings.ToUpper(row[:1])+row[1:], rep.Table, n, describeActions(rep.Passed))
+	}
+	c.printf("\n")
 	tw := tabwriter.NewWriter(c.stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "\tfield\tsent\tstored\t")
 	var bad []string
@@ -61,4 +73,25 @@ func (c *cli) testMappingCmd(args []string) error {
 	}
 	c.printf("\nEvery field round-tripped.\n")
 	return nil
+}
+
+// passedRows counts the rows a mapping test passed over.
+func passedRows(passed map[sdk.PlanAction]int) int {
+	n := 0
+	for _, c := range passed {
+		n += c
+	}
+	return n
+}
+
+// describeActions lists rows by action, in the order plan totals are
+// printed: "5 update, 1 unchanged".
+func describeActions(counts map[sdk.PlanAction]int) string {
+	var parts []string
+	for _, a := range planActions {
+		if counts[a] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[a], a))
+		}
+	}
+	return strings.Join(parts, ", ")
 }

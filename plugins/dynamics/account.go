@@ -15,8 +15,11 @@ import (
 // does not exist is created once per run if asked, however many rows — in
 // however many concurrent batches — name it.
 type association struct {
-	cfg        *AccountConfig
-	rules      []*rule
+	cfg   *AccountConfig
+	rules []*rule
+	// def finds the default account of on_none = "default", as a rule
+	// would; nil without one.
+	def        *rule
 	createCols []string
 	createProg []int
 	// target is the account table, with the create mapping bound to it.
@@ -41,6 +44,11 @@ const codeAccount = "dynamics.account"
 
 func compileAssociation(cfg *AccountConfig, add func(sdk.Expr) int) *association {
 	a := &association{cfg: cfg, rules: compileRules(cfg.Rules, sdk.Path{"account"}, add)}
+	if len(cfg.Default) > 0 {
+		at := sdk.Path{"account", "default"}
+		a.def = compileRule("default", compareInsensitive, at, at, cfg.Default, nil, add)
+		a.def.desc = "default account"
+	}
 	for col := range cfg.Create {
 		a.createCols = append(a.createCols, col)
 	}
@@ -49,6 +57,14 @@ func compileAssociation(cfg *AccountConfig, add func(sdk.Expr) int) *association
 		a.createProg = append(a.createProg, add(cfg.Create[col]))
 	}
 	return a
+}
+
+// allRules are the block's rules and the default account's lookup.
+func (a *association) allRules() []*rule {
+	if a.def == nil {
+		return a.rules
+	}
+	return append(slices.Clone(a.rules), a.def)
 }
 
 // bind checks the block against the account table and the tables whose
@@ -100,7 +116,7 @@ func (a *association) bind(ctx context.Context, m *matcher) (sdk.Diagnostics, er
 		}
 		diags = append(diags, m.requiredFor(a.target, sdk.Path{"account", "create"}, "Accounts are created for rows whose account is missing", "add it to create")...)
 	}
-	diags = append(diags, m.bindRules(ctx, a.rules, []*target{a.target})...)
+	diags = append(diags, m.bindRules(ctx, a.allRules(), []*target{a.target})...)
 	for name, tg := range m.byName {
 		col := a.cfg.column(name)
 		if col == "" {
@@ -154,18 +170,24 @@ func (b *matchBatch) associate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	var creating []*mrow
+	var creating, defaulting []*mrow
 	for _, r := range need {
 		h := hits[r]
 		switch {
 		case h == nil:
-			if len(b.accountIdentities(r)) == 0 {
-				continue // the row names no account
-			}
-			switch a.cfg.OnNone {
-			case onNoneCreate:
+			named := len(b.accountIdentities(r)) > 0
+			switch {
+			case a.cfg.OnNone == onNoneDefault:
+				// Like a mapping entry's default: for a new record, or one
+				// without an account; never instead of the account it has.
+				if r.act == actCreate || isEmptyCRM(r.rec.vals[readProp(r.tg.assoc.col)]) {
+					defaulting = append(defaulting, r)
+				}
+			case !named:
+				// The row names no account.
+			case a.cfg.OnNone == onNoneCreate:
 				creating = append(creating, r)
-			case onNoneReject:
+			case a.cfg.OnNone == onNoneReject:
 				r.reject(codeAccount, "no account matches "+b.accountLabel(r))
 			}
 		case h.err != nil:
@@ -181,10 +203,105 @@ func (b *matchBatch) associate(ctx context.Context) error {
 			r.acct = &acctResult{id: rec.id}
 		}
 	}
+	if len(defaulting) > 0 {
+		if err := b.defaultAccounts(ctx, defaulting); err != nil {
+			return err
+		}
+	}
 	if len(creating) == 0 {
 		return nil
 	}
 	return b.createAccounts(ctx, creating)
+}
+
+// defaultAccounts associates rows whose account no rule finds with the
+// default account: one lookup for the batch. A row whose default account
+// does not exist, or is ambiguous, is rejected.
+func (b *matchBatch) defaultAccounts(ctx context.Context, rows []*mrow) error {
+	rows = b.defaultKeys(rows)
+	hits, err := b.m.search(ctx, []*rule{b.m.account.def}, []*target{b.m.account.target}, searchRules, rows)
+	if err != nil {
+		return err
+	}
+	for _, r := range rows {
+		id, code, problem := b.defaultAccount(r, hits[r])
+		switch {
+		case problem != "":
+			r.reject(code, b.noAccount(r)+", and "+problem)
+		case id != "":
+			r.acct = &acctResult{id: id}
+			r.addNote(b.noAccount(r) + ": the default account (" + b.defaultLabel(r) + ")")
+		}
+	}
+	return nil
+}
+
+// defaultKeys works out the default account's key for rows that need it
+// — only those: a default that cannot be compared with its column (a
+// malformed GUID) rejects only the rows that would use it — and returns
+// the rows not rejected.
+func (b *matchBatch) defaultKeys(rows []*mrow) []*mrow {
+	out := rows[:0:0]
+	for _, r := range rows {
+		ok := true
+		for _, rb := range b.m.account.def.order {
+			k, err := rb.key(r.res)
+			if err != nil {
+				r.reject(codeKey, b.noAccount(r)+", and "+err.Error())
+				ok = false
+				break
+			}
+			if k != nil {
+				r.keys[rb] = k
+			}
+		}
+		if ok {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// defaultAccount settles a row's default account from what its lookup
+// found: the account's id; or a problem, with its code; or neither, when
+// the default's expressions give the row no value.
+func (b *matchBatch) defaultAccount(r *mrow, h *hit) (id, code, problem string) {
+	a := b.m.account
+	label := b.defaultLabel(r)
+	switch {
+	case label == "":
+		return "", "", ""
+	case h == nil:
+		return "", codeAccount, "the default account (" + label + ") does not exist"
+	case h.err != nil:
+		return "", errorCode(h.err), "looking up the default account (" + label + "): " + rowMessage(h.err)
+	case len(h.cands) == 1:
+		return h.cands[0].id, "", ""
+	}
+	rec, msg := choose(h.cands, a.cfg.OnMultiple)
+	if rec == nil {
+		return "", codeAccount, fmt.Sprintf("the default account (%s) is ambiguous: %d accounts match, and on_multiple = \"reject\": %s", label, len(h.cands), msg)
+	}
+	return rec.id, "", ""
+}
+
+// defaultLabel describes a row's default account, or is "" when the
+// default gives the row no value.
+func (b *matchBatch) defaultLabel(r *mrow) string {
+	for _, rb := range b.m.account.def.order {
+		if k := r.keys[rb]; k != nil {
+			return rb.describe(k)
+		}
+	}
+	return ""
+}
+
+// noAccount says why a row has no account of its own.
+func (b *matchBatch) noAccount(r *mrow) string {
+	if len(b.accountIdentities(r)) == 0 {
+		return "the row names no account"
+	}
+	return "no account matches " + b.accountLabel(r)
 }
 
 // accountIdentities are what makes two rows name the same account.

@@ -160,3 +160,119 @@ func TestAccountCreatedOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestAccountDefault: on_none = "default" associates a row whose company
+// matches no account — or that names none — with the default account, when
+// its record is new or has no account; a row whose company matches keeps
+// its match, and a record's own account is never replaced by the default.
+// The plan says so as the run does it. A default account that does not
+// exist rejects the rows that need it, in the plan and in the run alike.
+func TestAccountDefault(t *testing.T) {
+	e := newMatchEnv(t)
+	e.insert("account", "acme", map[string]any{"name": "Acme"})
+	e.insert("account", "house", map[string]any{"name": "House accounts", "accountnumber": "HOUSE"})
+	e.insert("contact", "ann", map[string]any{"lastname": "Lee", "emailaddress1": "ann@example.com", "parentcustomerid_account@odata.bind": "@acme"})
+	e.insert("contact", "bob", map[string]any{"lastname": "Ray", "emailaddress1": "bob@example.com"})
+	rows := [][]any{
+		person("", "cat@example.com", "", "Cat", "Acme", "", "", 0),    // new, matches: Acme
+		person("", "dan@example.com", "", "Dan", "Initech", "", "", 0), // new, matches nothing: the default
+		person("", "eve@example.com", "", "Eve", "", "", "", 0),        // new, names none: the default
+		person("", "ann@example.com", "", "Lee", "Initech", "", "", 0), // has Acme, matches nothing: keeps Acme
+		person("", "bob@example.com", "", "Ray", "Initech", "", "", 0), // has none, matches nothing: the default
+	}
+	const reject = "reject"
+	want := []struct {
+		action  sdk.PlanAction
+		account string // the account the row sets, "" for none
+		note    string // a piece of the reason
+	}{
+		{sdk.PlanCreate, "acme", ""},
+		{sdk.PlanCreate, "house", "no account matches name = 'Initech': the default account (accountnumber = 'HOUSE')"},
+		{sdk.PlanCreate, "house", "the row names no account: the default account (accountnumber = 'HOUSE')"},
+		{sdk.PlanUnchanged, "", ""},
+		{sdk.PlanUpdate, "house", "no account matches name = 'Initech'"},
+	}
+	assoc := func(p sdk.RowPlan) string {
+		for _, c := range p.Changes {
+			if c.Field == "parentcustomerid" {
+				return e.name(fmt.Sprint(c.After))
+			}
+		}
+		return ""
+	}
+	for _, def := range []string{`{ accountnumber = "'HOUSE'" }`, `{ accountid = "'` + e.ids["house"] + `'" }`} {
+		body := contactsWithAccount(`on_none = "default"
+  default = ` + def)
+		for i, p := range e.plan(people, body, rows...) {
+			w := want[i]
+			if strings.Contains(def, "accountid") {
+				w.note = strings.ReplaceAll(w.note, "accountnumber = 'HOUSE'", "accountid = "+e.ids["house"])
+			}
+			if p.Action != w.action || assoc(p) != w.account || !strings.Contains(p.Reason, w.note) {
+				t.Errorf("default = %s: plan row %d: %s, account %q (%q); want %s, account %q (%q)", def, i, p.Action, assoc(p), p.Reason, w.action, w.account, w.note)
+			}
+		}
+	}
+
+	// The run does what the plan says.
+	body := contactsWithAccount(`on_none = "default"
+  default = { accountnumber = "'HOUSE'" }`)
+	res := e.write(e.sink(people, body), people, rows...)
+	if res.Created != 3 || res.Updated != 1 || res.Unchanged != 1 || len(res.Rejects) != 0 {
+		t.Errorf("write: %+v", res)
+	}
+	recs := records(t, e.srv, "contact", "emailaddress1")
+	for email, account := range map[string]string{"cat@example.com": "acme", "dan@example.com": "house", "eve@example.com": "house", "ann@example.com": "acme", "bob@example.com": "house"} {
+		if got := recs[email]["_parentcustomerid_value"]; got != e.ids[account] {
+			t.Errorf("%s: account %v (%s), want %s", email, got, e.name(fmt.Sprint(got)), account)
+		}
+	}
+	if n := e.count("account"); n != 2 {
+		t.Errorf("%d accounts: the default creates none", n)
+	}
+
+	// A default account that does not exist rejects the rows that need it.
+	if err := e.srv.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	e.insert("account", "acme", map[string]any{"name": "Acme"})
+	body = contactsWithAccount(`on_none = "default"
+  default = { accountnumber = "'NOPE'" }`)
+	reasons := map[int]string{
+		1: "no account matches name = 'Initech', and the default account (accountnumber = 'NOPE') does not exist",
+		2: "the row names no account, and the default account (accountnumber = 'NOPE') does not exist",
+	}
+	rows = rows[:3]
+	for i, p := range e.plan(people, body, rows...) {
+		got := string(p.Action)
+		if got == reject {
+			got += " " + p.Code + ": " + p.Reason
+		}
+		wantPlan := string(sdk.PlanCreate)
+		if r, ok := reasons[i]; ok {
+			wantPlan = reject + " dynamics.account: " + r
+		}
+		if got != wantPlan {
+			t.Errorf("plan row %d: %s, want %s", i, got, wantPlan)
+		}
+	}
+	res = e.write(e.sink(people, body), people, rows...)
+	rejects := rejectsByRow(res.Rejects)
+	if res.Created != 1 || len(rejects) != 2 {
+		t.Errorf("write: %+v", res)
+	}
+	for i, r := range reasons {
+		if rejects[i].Code != "dynamics.account" || rejects[i].Message != r {
+			t.Errorf("write row %d: %+v, want dynamics.account: %s", i, rejects[i], r)
+		}
+	}
+
+	// A default that cannot be compared with its column rejects only the
+	// rows that need it.
+	plans := e.plan(people, contactsWithAccount(`on_none = "default"
+  default = { accountid = "'not-a-guid'" }`), rows[:2]...)
+	if plans[0].Action == sdk.PlanReject || plans[1].Action != sdk.PlanReject || plans[1].Code != "dynamics.key" ||
+		!strings.HasPrefix(plans[1].Reason, "no account matches name = 'Initech', and the default account, accountid: ") {
+		t.Errorf("a malformed default: %+v", plans)
+	}
+}

@@ -83,7 +83,7 @@ func (m *matcher) bind(ctx context.Context, main *table, base *mapping, constant
 	}
 	if m.account != nil && m.account.target != nil {
 		m.account.target.plan()
-		for _, r := range m.account.rules {
+		for _, r := range m.account.allRules() {
 			for _, b := range r.binds {
 				b.addColumns()
 			}
@@ -244,7 +244,7 @@ func (m *matcher) bindRule(ctx context.Context, r *rule, tg *target) (*ruleBind,
 	var diags sdk.Diagnostics
 	b := &ruleBind{rule: r, t: tg}
 	for i, name := range r.cols {
-		path := r.path.Child("equals").Child(name)
+		path := r.equalsAt.Child(name)
 		p := rulePart{name: name, prop: name}
 		t := tg.t
 		colName := name
@@ -260,7 +260,7 @@ func (m *matcher) bindRule(ctx context.Context, r *rule, tg *target) (*ruleBind,
 		if c == nil {
 			ds := unknownColumn(t, colName, path, "match")
 			for j := range ds {
-				ds[j].Detail = fmt.Sprintf("The rule %q searches %s: %s", r.name, tg.t.LogicalName, ds[j].Detail)
+				ds[j].Detail = fmt.Sprintf("%s searches %s: %s", r.what(), tg.t.LogicalName, ds[j].Detail)
 			}
 			diags = append(diags, ds...)
 			continue

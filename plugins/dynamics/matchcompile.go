@@ -1,6 +1,7 @@
 package dynamics
 
 import (
+	"fmt"
 	"slices"
 	"sort"
 	"sync"
@@ -75,9 +76,15 @@ type rule struct {
 	name    string
 	compare string
 	path    sdk.Path
-	cols    []string // as written, sorted
-	progs   []int    // program index of each column's expression
-	only    []string // tables it searches; nil: all
+	// equalsAt is where its columns are written: the rule's equals, or the
+	// account block's default.
+	equalsAt sdk.Path
+	// desc names it in messages, as "default account"; "" for a rule
+	// block.
+	desc  string
+	cols  []string // as written, sorted
+	progs []int    // program index of each column's expression
+	only  []string // tables it searches; nil: all
 	// binds are the rule on each table it searches; order the same, in
 	// the order of the tables.
 	binds map[*target]*ruleBind
@@ -201,17 +208,40 @@ func compileMatcher(s *Sink, mc *MatchConfig, merge *MergeConfig, acct *AccountC
 func compileRules(rules []RuleConfig, at sdk.Path, add func(sdk.Expr) int) []*rule {
 	var out []*rule
 	for _, rc := range rules {
-		r := &rule{name: rc.Name, compare: rc.Compare, path: at.Child("rule").Child(rc.Name), only: rc.Tables, binds: map[*target]*ruleBind{}}
-		for col := range rc.Equals {
-			r.cols = append(r.cols, col)
-		}
-		sort.Strings(r.cols)
-		for _, col := range r.cols {
-			r.progs = append(r.progs, add(rc.Equals[col]))
-		}
-		out = append(out, r)
+		path := at.Child("rule").Child(rc.Name)
+		out = append(out, compileRule(rc.Name, rc.Compare, path, path.Child("equals"), rc.Equals, rc.Tables, add))
 	}
 	return out
+}
+
+// compileRule compiles one rule: equals, written at equalsAt, compared as
+// compare.
+func compileRule(name, compare string, path, equalsAt sdk.Path, equals map[string]sdk.Expr, only []string, add func(sdk.Expr) int) *rule {
+	r := &rule{name: name, compare: compare, path: path, equalsAt: equalsAt, only: only, binds: map[*target]*ruleBind{}}
+	for col := range equals {
+		r.cols = append(r.cols, col)
+	}
+	sort.Strings(r.cols)
+	for _, col := range r.cols {
+		r.progs = append(r.progs, add(equals[col]))
+	}
+	return r
+}
+
+// ref names the rule in a message: rule "email", the default account.
+func (r *rule) ref() string {
+	if r.desc != "" {
+		return "the " + r.desc
+	}
+	return fmt.Sprintf("rule %q", r.name)
+}
+
+// what names the rule at the start of a message about its columns.
+func (r *rule) what() string {
+	if r.desc != "" {
+		return "The " + r.desc + "'s lookup"
+	}
+	return fmt.Sprintf("The rule %q", r.name)
 }
 
 // searches reports whether the rule searches table t.

@@ -42,10 +42,11 @@ type MergeConfig struct {
 type AccountConfig struct {
 	Rules      []RuleConfig        `sluice:"rule,block,required" doc:"How a row finds its account, tried in order, as rule \"<name>\" { equals = { <account column> = \"<expression>\" } }: an alternate key, the exact name, the website's domain."`
 	Column     map[string]string   `sluice:"column" doc:"The lookup column set, per table. Default: parentcustomerid on contact, parentaccountid on lead." example:"{ contact = \"parentcustomerid\" }"`
-	OnNone     string              `sluice:"on_none" default:"unassociated" doc:"When no account matches: create it (once per run, however many rows name it), leave the row unassociated, or reject it."`
+	OnNone     string              `sluice:"on_none" default:"unassociated" doc:"When no account matches: create it (once per run, however many rows name it), leave the row unassociated, reject it, or default: associate it with the account default names."`
 	OnMultiple string              `sluice:"on_multiple" default:"reject" doc:"When several accounts match: most_recently_modified (or the other choices of match.on_multiple), or reject."`
 	Create     map[string]sdk.Expr `sluice:"create" doc:"The columns of an account created for on_none = \"create\", each with an expression over the row: { name = \"company\", websiteurl = \"website\" }."`
 	Update     string              `sluice:"update" default:"overwrite" doc:"Update policy of the association on records found: overwrite, if_empty (associate only records without an account), or never."`
+	Default    map[string]sdk.Expr `sluice:"default" doc:"The default account of on_none = \"default\", found by columns of account as a rule's equals: { accountnumber = \"'HOUSE'\" }, or by its id: { accountid = \"'<GUID>'\" }. Rows whose account no rule finds, or that name none, get it when their record is new or has no account; a default never replaces the account a record has." example:"{ accountnumber = \"'HOUSE'\" }"`
 }
 
 // Match options.
@@ -75,6 +76,7 @@ const (
 	onNoneSkip         = "skip"
 	onNoneReject       = "reject"
 	onNoneUnassociated = "unassociated"
+	onNoneDefault      = "default"
 
 	keepFirst = "first"
 	keepLast  = "last"
@@ -182,7 +184,7 @@ func (c *Config) validateMatch(fields []*fieldSpec) sdk.Diagnostics {
 	}
 	if a := c.Account; a != nil {
 		diags = append(diags, validateRules(sdk.Path{"account"}, a.Rules, []string{"account"})...)
-		choice(sdk.Path{"account", "on_none"}, "on_none", a.OnNone, []string{onNoneCreate, onNoneUnassociated, onNoneReject})
+		choice(sdk.Path{"account", "on_none"}, "on_none", a.OnNone, []string{onNoneCreate, onNoneUnassociated, onNoneReject, onNoneDefault})
 		choice(sdk.Path{"account", "on_multiple"}, "on_multiple", a.OnMultiple, multipleChoices)
 		choice(sdk.Path{"account", "update"}, "update", a.Update, updateChoices)
 		if a.OnNone == onNoneCreate && len(a.Create) == 0 {
@@ -197,6 +199,25 @@ func (c *Config) validateMatch(fields []*fieldSpec) sdk.Diagnostics {
 		for col, e := range a.Create {
 			if strings.TrimSpace(e.Text) == "" {
 				diags = append(diags, sdk.Errorf(sdk.Path{"account", "create", col}, "the expression for %s is empty", col)...)
+			}
+		}
+		switch {
+		case a.OnNone == onNoneDefault && len(a.Default) == 0:
+			diags = append(diags, sdk.Diagnostic{Severity: sdk.Error, Summary: "No default account",
+				Detail: "on_none = \"default\" associates rows with the default account: name it by columns of account, default = { accountnumber = \"'HOUSE'\" }, or by its id, default = { accountid = \"'<GUID>'\" }.",
+				Path:   sdk.Path{"account", "on_none"}})
+		case a.OnNone != onNoneDefault && len(a.Default) > 0:
+			diags = append(diags, sdk.Diagnostic{Severity: sdk.Error, Summary: "default without on_none = \"default\"",
+				Detail: fmt.Sprintf("The default account is used only with on_none = \"default\", and on_none is %q: set on_none = \"default\", or remove default.", a.OnNone),
+				Path:   sdk.Path{"account", "default"}})
+		}
+		for col, e := range a.Default {
+			path := sdk.Path{"account", "default", col}
+			if strings.TrimSpace(e.Text) == "" {
+				diags = append(diags, sdk.Errorf(path, "the expression for %s is empty", col)...)
+			}
+			if nav, c, ok := strings.Cut(col, "/"); ok && (nav == "" || c == "" || strings.Contains(c, "/")) {
+				diags = append(diags, sdk.Errorf(path, "%q: a related column is written <navigation property>/<column>, one level deep", col)...)
 			}
 		}
 		searched := append(slices.Clone(tables), m.CreateAs)
@@ -215,7 +236,7 @@ func (c *Config) validateMatch(fields []*fieldSpec) sdk.Diagnostics {
 		for _, f := range fields {
 			for _, t := range searched {
 				if f.Column == a.column(t) && t == c.Table {
-					diags = append(diags, sdk.Errorf(f.Path, "%s is set by the account block; remove it from mapping", f.Column)...)
+					diags = append(diags, sdk.Errorf(f.Path, "%s is set by the account block; remove it from mapping (for a default account, give the block on_none = \"default\" and default = { accountnumber = \"'…'\" })", f.Column)...)
 				}
 			}
 		}

@@ -103,12 +103,12 @@ func (b *matchBatch) decide() <-chan struct{} {
 		}
 		for _, r := range g {
 			if r != w {
-				r.act, r.reason = actDedup, "collapsed into another row of the batch for the same record ("+w.label+"), kept by keep = \""+cfg.Keep+"\""
+				r.act, r.reason = actDedup, "collapsed into another row of the batch for the same record ("+w.label+"), "+keptBy(cfg, w.rank, r.rank)
 			}
 		}
 		if w.act == actUpdate {
 			if c := l.claims[w.id]; c != nil && (compareRank(w.rank, c.rank) > 0) != (cfg.Keep == keepLast) {
-				w.act, w.reason = actDedup, fmt.Sprintf("%s was written by an earlier row of this run (%s), kept by keep = %q", w.rec.describe(), c.row, cfg.Keep)
+				w.act, w.reason = actDedup, fmt.Sprintf("%s was written by an earlier row of this run (%s), %s", w.rec.describe(), c.row, keptBy(cfg, c.rank, w.rank))
 				continue
 			}
 			w.claim = &claim{rank: w.rank, row: w.label}
@@ -131,6 +131,23 @@ func (b *matchBatch) decide() <-chan struct{} {
 	release, ready := m.records.enqueue(lock)
 	b.releases = append(b.releases, release)
 	return ready
+}
+
+// keptBy says what chose the row written (of rank kept) over another row
+// for the same record (of rank lost): order_by when their order_by values
+// differ, else keep's input order.
+func keptBy(cfg *MatchConfig, kept, lost rank) string {
+	switch {
+	case cfg.OrderBy.IsZero():
+		return fmt.Sprintf("kept by keep = %q", cfg.Keep)
+	case compareOrder(kept.order, lost.order) != 0:
+		which := "greatest"
+		if cfg.Keep == keepFirst {
+			which = "least"
+		}
+		return fmt.Sprintf("kept by order_by = %q (keep = %q: the %s wins)", cfg.OrderBy.Text, cfg.Keep, which)
+	}
+	return fmt.Sprintf("kept by keep = %q: their order_by = %q is the same, so input order decides", cfg.Keep, cfg.OrderBy.Text)
 }
 
 // ruleNames lists the match rules, for messages.

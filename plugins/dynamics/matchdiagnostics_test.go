@@ -123,9 +123,87 @@ account {
 mapping { firstname = "first" }`, `"create"
 }
 mapping`, []string{"needs the new account's columns"}, 0},
+		{`table = "contact"
+match {
+  rule "email" { equals = { emailaddress1 = "email" } }
+}
+account {
+  rule "name" { equals = { name = "account" } }
+  default = { accountnumber = "'HOUSE'" }
+}
+mapping { firstname = "first" }`, `{ accountnumber = "'HOUSE'" }`, []string{`default without on_none = "default"`, `on_none is "unassociated"`}, 0},
+		{`table = "contact"
+match {
+  rule "email" { equals = { emailaddress1 = "email" } }
+}
+account {
+  rule "name" { equals = { name = "account" } }
+  on_none = "default"
+}
+mapping { firstname = "first" }`, `"default"
+}`, []string{"No default account", `default = { accountnumber = "'HOUSE'" }`}, 0},
+		{`table = "contact"
+match {
+  rule "email" { equals = { emailaddress1 = "email" } }
+}
+account {
+  rule "name" { equals = { name = "account" } }
+  on_none = "default"
+  default = { accountnumber = " " }
+}
+mapping { firstname = "first" }`, `" " }`, []string{"the expression for accountnumber is empty"}, 0},
+		{`table = "contact"
+match {
+  rule "email" { equals = { emailaddress1 = "email" } }
+}
+account {
+  rule "name" { equals = { name = "account" } }
+  on_none = "default"
+  default = { accountnumber = "upper(acount)" }
+}
+mapping { firstname = "first" }`, `"upper(acount)"`, []string{"unknown name acount"}, 7},
+		{`table = "contact"
+match {
+  rule "email" { equals = { emailaddress1 = "email" } }
+}
+account {
+  rule "name" { equals = { name = "account" } }
+  on_none = "default"
+  default = { accountnumber = "'HOUSE'" }
+}
+mapping {
+  firstname        = "first"
+  parentcustomerid = { lookup = "account", by = { accountnumber = "account" } }
+}`, `{ lookup = "account", by`, []string{"set by the account block", `on_none = "default"`}, 0},
 	}
 	for _, c := range cases {
 		src, diags := validate(t, nil, c.body+"\n", false)
 		expectDiag(t, diags, at(src, c.needle, c.offset), c.parts...)
 	}
+}
+
+// TestAccountDefaultMistakes: the default account's columns are checked
+// against the account table, each at its file, line and column.
+func TestAccountDefaultMistakes(t *testing.T) {
+	srv := startEmulator(t)
+	src, diags := validate(t, srv, `
+  table = "contact"
+  match {
+    rule "email" {
+      equals = { emailaddress1 = "email" }
+    }
+  }
+  mapping {
+    lastname = "last"
+  }
+  account {
+    rule "name" {
+      equals = { name = "account" }
+    }
+    on_none = "default"
+    default = { acountnumber = "'HOUSE'", numberofemployees = "'many'" }
+  }
+`, true)
+	expectDiag(t, diags, at(src, `acountnumber = "'HOUSE'"`, 15), "Unknown column", `"acountnumber"`, `Did you mean "accountnumber"`, "The default account's lookup searches account")
+	expectDiag(t, diags, at(src, `"'many'"`, 0), "Type mismatch", "numberofemployees")
 }

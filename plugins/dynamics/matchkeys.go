@@ -36,7 +36,7 @@ func (b *ruleBind) key(res []any) (*ruleKey, error) {
 		}
 		kv, err := p.value(v, b.rule.compare)
 		if err != nil {
-			return nil, valueErrorf(codeKey, "rule %q, %s: %v", b.rule.name, p.name, err)
+			return nil, valueErrorf(codeKey, "%s, %s: %v", b.rule.ref(), p.name, err)
 		}
 		if kv == nil {
 			return nil, nil

@@ -1,6 +1,7 @@
 package dynamics_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
@@ -387,6 +388,70 @@ mapping {
 				t.Errorf("three batches: jobtitle %v, want %s", got, tc.want)
 			}
 		})
+	}
+}
+
+// TestMatchKeepReason: a deduplicated row's reason names what chose the
+// row written — order_by when the rows' order_by values differ, keep's
+// input order when there is no order_by or the values are the same — in a
+// batch and across the batches of a run.
+func TestMatchKeepReason(t *testing.T) {
+	e := newMatchEnv(t)
+	for _, tc := range []struct {
+		keep, order string
+		ranks       []int
+		want        []string // the reason of each deduplicated row ("" for the row written)
+	}{
+		{"last", "", []int{3, 1}, []string{`kept by keep = "last"`, ""}},
+		{"last", "rank", []int{3, 1}, []string{"", `kept by order_by = "rank" (keep = "last": the greatest wins)`}},
+		{"first", "rank", []int{3, 1}, []string{`kept by order_by = "rank" (keep = "first": the least wins)`, ""}},
+		{"last", "rank", []int{2, 2}, []string{`kept by keep = "last": their order_by = "rank" is the same, so input order decides`, ""}},
+		{"first", "", []int{3, 1}, []string{"", `kept by keep = "first"`}},
+		{"first", "rank", []int{2, 2}, []string{"", `kept by keep = "first": their order_by = "rank" is the same, so input order decides`}},
+	} {
+		order := ""
+		if tc.order != "" {
+			order = `order_by = "` + tc.order + `"`
+		}
+		body := `table = "contact"
+match {
+  rule "email" { equals = { emailaddress1 = "lower(email)" } }
+  keep = "` + tc.keep + `"
+  ` + order + `
+}
+mapping {
+  lastname      = "last"
+  emailaddress1 = "lower(email)"
+}`
+		rows := [][]any{person("", "ann@example.com", "Ann", "Lee", "", "", "", tc.ranks[0]), person("", "ANN@example.com", "Ann", "Lee", "", "", "", tc.ranks[1])}
+		check := func(where string, i int, p sdk.RowPlan) {
+			t.Helper()
+			switch {
+			case tc.want[i] == "" && p.Action == sdk.PlanDeduplicated:
+				t.Errorf("keep = %s, order_by = %q, %s: row %d is deduplicated (%s), want it written", tc.keep, tc.order, where, i, p.Reason)
+			case tc.want[i] != "" && (p.Action != sdk.PlanDeduplicated || !strings.HasSuffix(p.Reason, ", "+tc.want[i])):
+				t.Errorf("keep = %s, order_by = %q, %s: row %d: %s %q, want deduplicated, %s", tc.keep, tc.order, where, i, p.Action, p.Reason, tc.want[i])
+			case tc.want[i] != "" && tc.order == "" && strings.Contains(p.Reason, "order_by"):
+				t.Errorf("keep = %s, %s: row %d: %q names order_by, which the sink does not have", tc.keep, where, i, p.Reason)
+			}
+		}
+		// One batch.
+		for i, p := range e.plan(people, body, rows...) {
+			check("one batch", i, p)
+		}
+		// Two batches of one plan: the second row meets the first's claim.
+		s := e.sink(people, body)
+		for i, row := range rows {
+			rec := record(e.host.Mem, people, row)
+			plans, err := s.Plan(context.Background(), rec)
+			rec.Release()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i == 1 && tc.want[0] == "" {
+				check("two batches", 1, plans[0])
+			}
+		}
 	}
 }
 

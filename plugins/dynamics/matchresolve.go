@@ -81,6 +81,14 @@ type lookupResult struct {
 
 func (r *mrow) reject(code, msg string) { r.act, r.code, r.reason = actReject, code, msg }
 
+// addNote adds to the note of an update or a create.
+func (r *mrow) addNote(s string) {
+	if r.note != "" {
+		r.note += "; "
+	}
+	r.note += s
+}
+
 // matchBatch is one Write's (or Plan's) batch.
 type matchBatch struct {
 	m        *matcher

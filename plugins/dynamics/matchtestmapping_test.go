@@ -57,3 +57,41 @@ func TestMappingTestAccount(t *testing.T) {
 		})
 	}
 }
+
+// TestMappingTestDefaultAccount: with on_none = "default", a test row whose
+// company matches no account is associated with the default account; a
+// default account that does not exist leaves the association untested,
+// with a note saying why.
+func TestMappingTestDefaultAccount(t *testing.T) {
+	e := newMatchEnv(t)
+	e.insert("account", "house", map[string]any{"name": "House accounts", "accountnumber": "HOUSE"})
+	for _, tc := range []struct {
+		number string
+		assoc  string
+		note   string
+	}{{"HOUSE", e.ids["house"], ""}, {"NOPE", "", "parentcustomerid is not tested: no account matches name = 'Initech', and the default account (accountnumber = 'NOPE') does not exist"}} {
+		s := e.sink(people, contactsWithAccount(`on_none = "default"
+  default = { accountnumber = "'`+tc.number+`'" }`))
+		rec := record(e.host.Mem, people, person("", "ann@example.com", "", "Lee", "Initech", "", "", 0))
+		test, err := s.TestMapping(context.Background(), rec)
+		rec.Release()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var assoc string
+		for _, f := range test.Fields {
+			if f.Field == "parentcustomerid" {
+				assoc = f.Sent.(string)
+				if !f.OK {
+					t.Errorf("parentcustomerid stored %v, sent %v", f.Stored, f.Sent)
+				}
+			}
+		}
+		if got := strings.Join(test.Notes, "; "); assoc != tc.assoc || got != tc.note {
+			t.Errorf("default %s: associated %q, notes %q; want %q, %q", tc.number, assoc, got, tc.assoc, tc.note)
+		}
+		if !test.Removed || e.count("contact") != 0 || e.count("account") != 1 {
+			t.Errorf("default %s: %+v; %d contacts, %d accounts left", tc.number, test, e.count("contact"), e.count("account"))
+		}
+	}
+}

@@ -21,9 +21,10 @@ import (
 // column's precision, a value the service ignores: each shows as a field
 // that did not round-trip. The row's record is created whatever the match
 // rules would find (it is a test record), with the values a new record
-// would get; an account the row would create is not created, and its
-// association not tested. It implements sdk.MappingTester for
-// `sluice test-mapping`.
+// would get; the engine gives the first row the sink's plan would create,
+// so that the test record takes no existing record's key. An account the
+// row would create is not created, and its association not tested. It
+// implements sdk.MappingTester for `sluice test-mapping`.
 func (s *Sink) TestMapping(ctx context.Context, row arrow.RecordBatch) (test sdk.MappingTest, err error) {
 	if s.client == nil || s.table == nil {
 		return sdk.MappingTest{}, errors.New("dynamics sink: TestMapping before an online Open")
@@ -38,7 +39,7 @@ func (s *Sink) TestMapping(ctx context.Context, row arrow.RecordBatch) (test sdk
 	b.evaluate(row)
 	r := b.rows[0]
 	if r.act == actReject {
-		return sdk.MappingTest{}, fmt.Errorf("the first row cannot be written: %s (%s)", r.reason, r.code)
+		return sdk.MappingTest{}, fmt.Errorf("the row cannot be written: %s (%s)", r.reason, r.code)
 	}
 	r.act, r.tg = actCreate, m.creates
 	test.Table = r.tg.t.LogicalName
@@ -55,10 +56,10 @@ func (s *Sink) TestMapping(ctx context.Context, row arrow.RecordBatch) (test sdk
 		return test, err
 	}
 	if rerr := b.mergeRow(r); rerr != nil {
-		return test, fmt.Errorf("the first row cannot be written: %s (%s)", rerr.Message, rerr.Code)
+		return test, fmt.Errorf("the row cannot be written: %s (%s)", rerr.Message, rerr.Code)
 	}
 	if r.act != actCreate || len(r.changes) == 0 {
-		return test, errors.New("the first row sets no field: there is nothing to test")
+		return test, errors.New("the row sets no field: there is nothing to test")
 	}
 
 	view := m.view(r.tg, opCreate)
@@ -71,7 +72,7 @@ func (s *Sink) TestMapping(ctx context.Context, row arrow.RecordBatch) (test sdk
 		e := out.rejects[0]
 		msg := fmt.Sprintf("creating the test record failed: %s (%s)", e.Message, e.Code)
 		if e.Code == codeDuplicateKey {
-			msg += "; the first row's key belongs to an existing record, and the test creates a new one: put a row with a new key first"
+			msg += "; the row's key belongs to an existing record, which the sink's lookups do not find, and the test creates a new record: test with a row whose key is new, or match by that key"
 		}
 		return test, errors.New(msg)
 	}
@@ -124,7 +125,8 @@ func (s *Sink) TestMapping(ctx context.Context, row arrow.RecordBatch) (test sdk
 	return test, nil
 }
 
-// testAccount settles a test row's account by lookup only: a mapping test
+// testAccount settles a test row's account by lookup only — by the block's
+// rules, else the default account of on_none = "default": a mapping test
 // creates no account.
 func (b *matchBatch) testAccount(ctx context.Context, r *mrow) (string, error) {
 	a := b.m.account
@@ -134,6 +136,23 @@ func (b *matchBatch) testAccount(ctx context.Context, r *mrow) (string, error) {
 		return "", err
 	}
 	switch h := hits[r]; {
+	case h == nil && a.cfg.OnNone == onNoneDefault:
+		if len(b.defaultKeys([]*mrow{r})) == 0 {
+			why := r.reason
+			r.act, r.code, r.reason = actCreate, "", ""
+			return fmt.Sprintf("%s is not tested: %s", col, why), nil
+		}
+		def, err := b.m.search(ctx, []*rule{a.def}, []*target{a.target}, searchRules, []*mrow{r})
+		if err != nil {
+			return "", err
+		}
+		id, _, problem := b.defaultAccount(r, def[r])
+		if problem != "" {
+			return fmt.Sprintf("%s is not tested: %s, and %s", col, b.noAccount(r), problem), nil
+		}
+		if id != "" {
+			r.acct = &acctResult{id: id}
+		}
 	case h == nil && len(b.accountIdentities(r)) == 0:
 		return "", nil
 	case h == nil:
