@@ -103,10 +103,23 @@ func (c *Common) run(t *testing.T, name string, body func(e *Env)) {
 				body(e)
 			}()
 			if !t.Failed() {
-				mem.AssertSize(t, 0)
-				goleak.VerifyNone(t, opts...)
+				checkLeaks(t, mem, opts)
 			}
 		})
+	}
+}
+
+// checkLeaks fails a case that left Arrow memory allocated or goroutines
+// running: in a long-lived engine, what leaks once per batch or per run
+// adds up.
+func checkLeaks(t *testing.T, mem *memory.CheckedAllocator, opts []goleak.Option) {
+	t.Helper()
+	if n := mem.CurrentAlloc(); n != 0 {
+		t.Errorf("leaked Arrow memory: %d bytes allocated from the Host's allocator during the case were not released by its end; release every array and batch built, and every one retained", n)
+		mem.AssertSize(t, 0) // says where each block was allocated
+	}
+	if err := goleak.Find(opts...); err != nil {
+		t.Errorf("leaked goroutines: goroutines started during the case still run after it; a plugin must end the goroutines it starts by Close (GoleakOptions ignores those a library keeps)\n%v", err)
 	}
 }
 
