@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"slices"
@@ -86,15 +87,10 @@ const (
 	TypeMap
 )
 
-// Type is the type of a configuration value.
-type Type struct {
-	Kind TypeKind
-	// Elem is the element type of a list or map.
-	Elem *Type
-}
-
-func (t Type) String() string {
-	switch t.Kind {
+// String names the kind as `sluice plugins describe` and a plugin binary's
+// describe do: "string", "integer", "list"…
+func (k TypeKind) String() string {
+	switch k {
 	case TypeString:
 		return "string"
 	case TypeInt:
@@ -110,11 +106,48 @@ func (t Type) String() string {
 	case TypeAny:
 		return "any"
 	case TypeList:
-		return "list(" + t.Elem.String() + ")"
+		return "list"
 	case TypeMap:
-		return "map(" + t.Elem.String() + ")"
+		return "map"
 	}
 	return "invalid"
+}
+
+// UnmarshalJSON reads a kind as a number, as the wire protocol sends it,
+// or by name, as a plugin binary's describe prints it. Kinds are written
+// as numbers still: an engine that predates names reads a plugin's schema
+// with encoding/json's own decoding.
+func (k *TypeKind) UnmarshalJSON(b []byte) error {
+	var name string
+	if err := json.Unmarshal(b, &name); err != nil {
+		var n uint8
+		if err := json.Unmarshal(b, &n); err != nil {
+			return fmt.Errorf("a type kind is a name or a number, not %s", b)
+		}
+		*k = TypeKind(n)
+		return nil
+	}
+	for c := TypeString; c <= TypeMap; c++ {
+		if c.String() == name {
+			*k = c
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown type kind %q", name)
+}
+
+// Type is the type of a configuration value.
+type Type struct {
+	Kind TypeKind
+	// Elem is the element type of a list or map.
+	Elem *Type
+}
+
+func (t Type) String() string {
+	if (t.Kind == TypeList || t.Kind == TypeMap) && t.Elem != nil {
+		return t.Kind.String() + "(" + t.Elem.String() + ")"
+	}
+	return t.Kind.String()
 }
 
 // Cty is the HCL value type the engine converts the attribute's value to.

@@ -97,7 +97,7 @@ func Launch(ctx context.Context, bin Binary, opts LaunchOptions) (*Process, erro
 		SkipHostEnv:     true,
 		StartTimeout:    opts.StartTimeout,
 		GRPCDialOptions: wire.GRPCDialOptions(0),
-		Logger:          newHCLogger(logger),
+		Logger:          newHCLogger(logger, bin.Name),
 		Stderr:          tail,
 	})
 	rpc, err := p.client.Client()

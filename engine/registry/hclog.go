@@ -2,9 +2,11 @@ package registry
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log"
 	"log/slog"
+	"slices"
 
 	"github.com/hashicorp/go-hclog"
 )
@@ -12,13 +14,27 @@ import (
 // hclogger is the hclog.Logger go-plugin logs to, writing to the engine's
 // slog logger: go-plugin's own messages, and the plugin process's log lines,
 // which it reads from the process's stderr at their level.
+//
+// The engine's logger already says plugin=<the plugin block's label>, and
+// both sources of messages would say it again: go-plugin names the
+// process's binary "plugin" (plugin=textcase plugin=bin/sluice-plugin-…),
+// and a plugin's Host logger names the plugin it serves. So go-plugin's
+// "plugin" becomes "path", and a plugin's own is dropped when it repeats
+// the label, or else becomes "served": one key, one meaning.
 type hclogger struct {
-	l    *slog.Logger
+	l *slog.Logger
+	// label is the plugin block's label, which l says as "plugin".
+	label string
+	// name is set, by go-plugin's Named, on the logger of the process's
+	// stderr: the lines the plugin logged. go-plugin's own messages come
+	// through the unnamed one.
 	name string
 	args []any
 }
 
-func newHCLogger(l *slog.Logger) hclog.Logger { return &hclogger{l: l} }
+// newHCLogger returns go-plugin's logger for the plugin block labelled
+// label; l already says plugin=label.
+func newHCLogger(l *slog.Logger, label string) hclog.Logger { return &hclogger{l: l, label: label} }
 
 var levels = map[hclog.Level]slog.Level{
 	hclog.Trace: slog.LevelDebug - 4, hclog.Debug: slog.LevelDebug, hclog.Info: slog.LevelInfo,
@@ -30,7 +46,35 @@ func (h *hclogger) Log(level hclog.Level, msg string, args ...any) {
 	if !ok {
 		lv = slog.LevelInfo
 	}
-	h.l.Log(context.Background(), lv, msg, args...)
+	if h.name == "" && msg == "plugin process exited" && lv == slog.LevelInfo {
+		// go-plugin says so at the end of every run; an exit that fails
+		// the run is an error, of go-plugin's and the engine's.
+		lv = slog.LevelDebug
+	}
+	h.l.Log(context.Background(), lv, msg, h.distinct(args)...)
+}
+
+// distinct renames or drops a "plugin" attribute that would repeat the
+// engine's own (see hclogger).
+func (h *hclogger) distinct(args []any) []any {
+	if !slices.Contains(args, any("plugin")) {
+		return args
+	}
+	out := make([]any, 0, len(args))
+	for i := 0; i < len(args); i += 2 {
+		if i+1 == len(args) || args[i] != "plugin" {
+			out = append(out, args[i:min(i+2, len(args))]...)
+			continue
+		}
+		switch {
+		case h.name == "":
+			out = append(out, "path", args[i+1])
+		case fmt.Sprint(args[i+1]) == h.label:
+		default:
+			out = append(out, "served", args[i+1])
+		}
+	}
+	return out
 }
 
 func (h *hclogger) Trace(msg string, args ...any) { h.Log(hclog.Trace, msg, args...) }
@@ -48,7 +92,7 @@ func (h *hclogger) IsError() bool             { return h.enabled(slog.LevelError
 
 func (h *hclogger) ImpliedArgs() []any { return h.args }
 func (h *hclogger) With(args ...any) hclog.Logger {
-	return &hclogger{l: h.l.With(args...), name: h.name, args: append(append([]any(nil), h.args...), args...)}
+	return &hclogger{l: h.l.With(h.distinct(args)...), label: h.label, name: h.name, args: append(append([]any(nil), h.args...), args...)}
 }
 func (h *hclogger) Name() string { return h.name }
 func (h *hclogger) Named(name string) hclog.Logger {
@@ -58,7 +102,7 @@ func (h *hclogger) Named(name string) hclog.Logger {
 	return h.ResetNamed(name)
 }
 func (h *hclogger) ResetNamed(name string) hclog.Logger {
-	return &hclogger{l: h.l, name: name, args: h.args}
+	return &hclogger{l: h.l, label: h.label, name: name, args: h.args}
 }
 
 // The level is the slog handler's to decide.

@@ -22,7 +22,10 @@
 // the schema the plugin declares (fetched over the wire in gRPC mode) and
 // builds an instance; each bad snippet is rejected, at the path given;
 // Open then Close, Close twice, Close without Open, and Open with a
-// cancelled context all behave. Sources: batches match the schema Open
+// cancelled context all behave, and an Open cancelled while it runs
+// returns promptly with an error (over gRPC, on the plugin's side too: the
+// engine's side of a call returns at once, whatever the plugin does).
+// Sources: batches match the schema Open
 // reported, rejected rows are in bounds, and resuming from a checkpoint emits
 // exactly the rows after it. Transforms: the input is not modified, output
 // batches have the schema Open reported, row errors are in bounds and
@@ -38,11 +41,21 @@
 // batches is in flight before the first result is taken, and the results
 // must match those of calls made one by one. Cancelling with calls in
 // flight must end each of them promptly, leaking nothing. Sinks: rows written
-// read back equal (the author supplies ReadBack), writing twice changes
-// nothing when the sink claims to be idempotent, and bad rows come back as
-// per-row errors at their indices. After each case no Arrow memory is left
-// allocated (a checked allocator backs the Host, and the plugin's side of
-// the wire) and no goroutine is left running.
+// read back equal (the author supplies ReadBack), the input is not
+// modified, writing again changes nothing when the sink claims to be
+// idempotent (sdk.Idempotent, or SinkSuite.Idempotent) — again through the
+// same instance, and through a new one, as a resumed run writes — and bad
+// rows come back as per-row errors at their indices, and only those. After
+// each case no Arrow memory is left allocated (a checked allocator backs
+// the Host, and the plugin's side of the wire), no goroutine is left
+// running, and, over gRPC, the plugin has returned from every call once
+// the connection closes. CancelTimeout bounds each wait for a cancelled
+// call.
+//
+// The suite's own tests (the _test files here) run it on small plugins
+// built to break one rule each and check that it fails them, naming the
+// rule, and passes their correct twins: a check nobody has seen fail may
+// not work.
 //
 // A case that does not apply is skipped with a reason that `go test -v`
 // prints: Skip maps a case name to the reason, and an empty reason fails the

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 
@@ -66,5 +65,3 @@ func sortedRows(rows []string) []string {
 	slices.Sort(out)
 	return out
 }
-
-func timeout() <-chan time.Time { return time.After(5 * time.Second) }

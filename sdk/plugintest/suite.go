@@ -4,7 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/hashicorp/hcl/v2"
@@ -31,7 +35,23 @@ type Common struct {
 	// GoleakOptions are passed to goleak, for plugins whose libraries keep
 	// goroutines of their own.
 	GoleakOptions []goleak.Option
+	// CancelTimeout is how long a call may take to return once its
+	// context is cancelled; over gRPC it bounds the plugin's side of the
+	// call too, and of every call still running when a case ends and the
+	// connection closes. Default 5 seconds. A plugin that must finish
+	// something it cannot interrupt may raise it; the suite's own tests
+	// lower it.
+	CancelTimeout time.Duration
 }
+
+// DefaultCancelTimeout is Common.CancelTimeout when it is not set.
+const DefaultCancelTimeout = 5 * time.Second
+
+// openGrace is how long Lifecycle/CancelDuringOpen lets Open run before
+// cancelling it: long enough for an Open that waits on something to be
+// waiting, short enough to keep the case fast. An Open that returns
+// sooner is not cancelled while it runs.
+const openGrace = 20 * time.Millisecond
 
 // BadConfig is a configuration the plugin must reject.
 type BadConfig struct {
@@ -59,6 +79,84 @@ type Env struct {
 	Plugin sdk.Plugin
 	Host   *Host
 	Ctx    context.Context
+
+	// cancelTimeout is Common.CancelTimeout, defaulted.
+	cancelTimeout time.Duration
+	// calls are the calls the plugin's side of the wire is in; nil in
+	// process.
+	calls *calls
+}
+
+// deadline fires when a call cancelled now has had its time to return.
+func (e *Env) deadline() <-chan time.Time { return time.After(e.cancelTimeout) }
+
+// pluginReturned waits, over gRPC, for the plugin's side of call to
+// return, for at most the cancel timeout: the engine's side of a call
+// returns as soon as its context is cancelled, whatever the plugin does,
+// so only the plugin's side tells whether the plugin heeds its context.
+func (e *Env) pluginReturned(call string) {
+	e.T.Helper()
+	if e.calls == nil {
+		return
+	}
+	if e.calls.wait(e.cancelTimeout, call) != nil {
+		e.T.Fatalf("over gRPC, the plugin's %s had not returned %s after its context was cancelled (the engine's side returned at once): it must return promptly once its context is cancelled", call, e.cancelTimeout)
+	}
+}
+
+// calls counts the calls into a plugin served over gRPC that have not
+// returned on the plugin's side, by name (wire.ServerOptions.Running).
+type calls struct {
+	mu      sync.Mutex
+	running map[string]int
+	changed chan struct{} // closed at each change, then replaced
+}
+
+func newCalls() *calls {
+	return &calls{running: map[string]int{}, changed: make(chan struct{})}
+}
+
+func (c *calls) start(call string) (done func()) {
+	c.update(call, 1)
+	var once sync.Once
+	return func() { once.Do(func() { c.update(call, -1) }) }
+}
+
+func (c *calls) update(call string, by int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.running[call] += by
+	if c.running[call] == 0 {
+		delete(c.running, call)
+	}
+	close(c.changed)
+	c.changed = make(chan struct{})
+}
+
+// wait waits up to d for the calls named (all, when none is) to have
+// returned, and returns those still running.
+func (c *calls) wait(d time.Duration, names ...string) []string {
+	end := time.After(d)
+	for {
+		c.mu.Lock()
+		var left []string
+		for call := range c.running {
+			if len(names) == 0 || slices.Contains(names, call) {
+				left = append(left, call)
+			}
+		}
+		changed := c.changed
+		c.mu.Unlock()
+		if len(left) == 0 {
+			return nil
+		}
+		select {
+		case <-changed:
+		case <-end:
+			slices.Sort(left)
+			return left
+		}
+	}
 }
 
 // Host is the Host the suite lends plugins.
@@ -90,31 +188,71 @@ func (c *Common) run(t *testing.T, name string, body func(e *Env)) {
 			opts := append([]goleak.Option{goleak.IgnoreCurrent()}, c.GoleakOptions...)
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			host := &Host{Mem: mem, Log: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))}
-			e := &Env{T: t, Mode: mode, Host: host, Ctx: context.Background()}
+			e := &Env{T: t, Mode: mode, Host: host, Ctx: context.Background(), cancelTimeout: c.CancelTimeout}
+			if e.cancelTimeout <= 0 {
+				e.cancelTimeout = DefaultCancelTimeout
+			}
 			stop := func() {}
 			switch mode {
 			case InProcess:
 				e.Plugin = c.Plugin
 			case GRPC:
-				e.Plugin, stop = remote(t, c.Plugin, host)
+				e.calls = newCalls()
+				e.Plugin, stop = remote(t, c.Plugin, host, e.calls)
 			}
 			func() {
-				defer stop()
+				defer e.stop(stop)
 				body(e)
 			}()
 			if !t.Failed() {
-				mem.AssertSize(t, 0)
-				goleak.VerifyNone(t, opts...)
+				checkLeaks(t, mem, opts)
 			}
 		})
 	}
 }
 
-// remote serves p over an in-memory gRPC connection and returns the client's
-// view of it.
-func remote(t *testing.T, p sdk.Plugin, host *Host) (sdk.Plugin, func()) {
+// stop stops the in-memory connection of a gRPC case, which cancels the
+// context of every call still running, and waits for the plugin's side of
+// them to return, for at most the cancel timeout.
+func (e *Env) stop(stop func()) {
+	if e.calls == nil {
+		stop()
+		return
+	}
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		stop()
+	}()
+	select {
+	case <-stopped:
+	case <-e.deadline():
+		// The server waits for the calls; so would this, for ever.
+		e.T.Errorf("over gRPC, the plugin was still in %s %s after the case ended and the connection closed, cancelling every call's context: a call must return promptly once its context is cancelled",
+			strings.Join(e.calls.wait(0), ", "), e.cancelTimeout)
+	}
+}
+
+// checkLeaks fails a case that left Arrow memory allocated or goroutines
+// running: in a long-lived engine, what leaks once per batch or per run
+// adds up.
+func checkLeaks(t *testing.T, mem *memory.CheckedAllocator, opts []goleak.Option) {
 	t.Helper()
-	c, stop, err := wire.Pipe([]sdk.Plugin{p}, wire.ServerOptions{Allocator: host.Mem, Logger: host.Log}, wire.ClientOptions{Label: fmt.Sprintf("plugin %q (in-memory gRPC)", p.Info().Name)})
+	if n := mem.CurrentAlloc(); n != 0 {
+		t.Errorf("leaked Arrow memory: %d bytes allocated from the Host's allocator during the case were not released by its end; release every array and batch built, and every one retained", n)
+		mem.AssertSize(t, 0) // says where each block was allocated
+	}
+	if err := goleak.Find(opts...); err != nil {
+		t.Errorf("leaked goroutines: goroutines started during the case still run after it; a plugin must end the goroutines it starts by Close (GoleakOptions ignores those a library keeps)\n%v", err)
+	}
+}
+
+// remote serves p over an in-memory gRPC connection and returns the client's
+// view of it; calls counts the calls into p.
+func remote(t *testing.T, p sdk.Plugin, host *Host, calls *calls) (sdk.Plugin, func()) {
+	t.Helper()
+	srv := wire.ServerOptions{Allocator: host.Mem, Logger: host.Log, Running: calls.start}
+	c, stop, err := wire.Pipe([]sdk.Plugin{p}, srv, wire.ClientOptions{Label: fmt.Sprintf("plugin %q (in-memory gRPC)", p.Info().Name)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,16 +365,52 @@ func (c *Common) commonCases(t *testing.T, open func(e *Env, ctx context.Context
 		}
 	})
 	c.run(t, "Lifecycle/CancelDuringOpen", func(e *Env) {
+		// A context cancelled before Open: an error or not, either is
+		// fine, promptly.
 		inst := e.MustNew(c.Config)
 		ctx, cancel := context.WithCancel(e.Ctx)
 		cancel()
 		done := make(chan error, 1)
 		go func() { done <- open(e, ctx, inst) }()
 		select {
-		case <-done: // an error or not: either is fine, promptly
-		case <-timeout():
-			e.T.Fatal("Open with a cancelled context did not return within 5 seconds")
+		case <-done:
+		case <-e.deadline():
+			e.T.Fatalf("Open with a cancelled context did not return within %s", e.cancelTimeout)
 		}
+		e.pluginReturned("Open")
+		if err := closeErr(e, inst); err != nil {
+			e.T.Errorf("close after a cancelled open: %v", err)
+		}
+
+		// A context cancelled while Open runs, as when a run is stopped
+		// while a source connects: Open must give up promptly, and fail.
+		inst = e.MustNew(c.Config)
+		ctx, cancel = context.WithCancel(e.Ctx)
+		defer cancel()
+		type opened struct {
+			err       error
+			cancelled bool // the context was cancelled when Open returned
+		}
+		res := make(chan opened, 1)
+		go func() {
+			err := open(e, ctx, inst)
+			res <- opened{err: err, cancelled: ctx.Err() != nil}
+		}()
+		var got opened
+		select {
+		case got = <-res: // it returned before it could be cancelled
+		case <-time.After(openGrace):
+			cancel()
+			select {
+			case got = <-res:
+			case <-e.deadline():
+				e.T.Fatalf("Open did not return within %s of its context being cancelled while it ran: it must give up promptly", e.cancelTimeout)
+			}
+		}
+		if got.cancelled && got.err == nil {
+			e.T.Errorf("Open returned no error when its context was cancelled while it ran: it must fail, not leave the instance half open")
+		}
+		e.pluginReturned("Open")
 		if err := closeErr(e, inst); err != nil {
 			e.T.Errorf("close after a cancelled open: %v", err)
 		}

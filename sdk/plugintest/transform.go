@@ -129,8 +129,8 @@ func Transform(t *testing.T, s TransformSuite) {
 		}()
 		select {
 		case <-returned:
-		case <-timeout():
-			e.T.Fatal("calls in flight did not return within 5 seconds of their context being cancelled")
+		case <-e.deadline():
+			e.T.Fatalf("calls in flight did not return within %s of their context being cancelled", e.cancelTimeout)
 		}
 	})
 }

@@ -53,7 +53,9 @@ func Serve(plugins ...sdk.Plugin) {
 	})
 }
 
-// Entry is what `describe` prints for each plugin.
+// Entry is what `describe` prints for each plugin, and decodes it: the
+// kinds of its schema's types are printed by name, which sdk.TypeKind
+// reads.
 type Entry struct {
 	Kind    sdk.Kind    `json:"kind"`
 	Info    sdk.Info    `json:"info"`
@@ -62,15 +64,70 @@ type Entry struct {
 }
 
 // Describe writes the plugins' kinds, information and configuration
-// schemas as JSON.
+// schemas as JSON, each type's kind by name ("Kind": "list") for the
+// people and tools that read it. The wire protocol's Describe keeps the
+// schema's own encoding, with kinds as numbers, which every engine
+// understands.
 func Describe(w io.Writer, plugins ...sdk.Plugin) error {
-	out := make([]Entry, len(plugins))
+	// Entry, with the schema as a schemaView.
+	type entry struct {
+		Kind    sdk.Kind    `json:"kind"`
+		Info    sdk.Info    `json:"info"`
+		Schema  *schemaView `json:"schema"`
+		Version int         `json:"protocol"`
+	}
+	out := make([]entry, len(plugins))
 	for i, p := range plugins {
-		out[i] = Entry{Kind: p.Kind(), Info: p.Info(), Schema: p.Schema(), Version: wire.ProtocolVersion}
+		out[i] = entry{Kind: p.Kind(), Info: p.Info(), Schema: viewSchema(p.Schema()), Version: wire.ProtocolVersion}
 	}
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
+}
+
+// schemaView, attributeView, blockView and typeView are sdk.Schema as
+// describe prints it: each embeds its sdk counterpart, so that every field
+// is printed, and shadows the fields that hold types.
+type schemaView struct {
+	Attributes []attributeView
+	Blocks     []blockView
+}
+
+type attributeView struct {
+	*sdk.Attribute
+	Type typeView
+}
+
+type blockView struct {
+	*sdk.Block
+	Body  *schemaView
+	Attrs *typeView
+}
+
+type typeView struct {
+	Kind string
+	Elem *typeView `json:",omitempty"`
+}
+
+func viewSchema(s *sdk.Schema) *schemaView {
+	if s == nil {
+		return nil
+	}
+	v := &schemaView{}
+	for _, a := range s.Attributes {
+		v.Attributes = append(v.Attributes, attributeView{Attribute: a, Type: *viewType(&a.Type)})
+	}
+	for _, b := range s.Blocks {
+		v.Blocks = append(v.Blocks, blockView{Block: b, Body: viewSchema(b.Body), Attrs: viewType(b.Attrs)})
+	}
+	return v
+}
+
+func viewType(t *sdk.Type) *typeView {
+	if t == nil {
+		return nil
+	}
+	return &typeView{Kind: t.Kind.String(), Elem: viewType(t.Elem)}
 }
 
 // NewLogHandler returns a slog handler that writes the JSON lines go-plugin

@@ -25,6 +25,13 @@ type ServerOptions struct {
 	// MaxMessageBytes is the size above which batches are split. Default
 	// DefaultMaxMessageBytes.
 	MaxMessageBytes int
+	// Running, when set, is called as each call into the plugins starts,
+	// with the name of the call ("Open", "Process"), and the function it
+	// returns once the call has returned on this side. The engine's side
+	// of a call returns as soon as its context is cancelled, whatever the
+	// plugin does; sdk/plugintest uses this to see that the plugin's side
+	// returns too.
+	Running func(call string) (done func())
 }
 
 func (o *ServerOptions) defaults() {
@@ -88,6 +95,15 @@ func (in *instance) hold(ctx context.Context) error {
 
 func (in *instance) free() { <-in.busy }
 
+// running reports a call into the plugins to ServerOptions.Running; the
+// caller defers what it returns.
+func (s *Server) running(call string) (done func()) {
+	if s.opts.Running == nil {
+		return func() {}
+	}
+	return s.opts.Running(call)
+}
+
 // NewServer returns a server for plugins.
 func NewServer(plugins []sdk.Plugin, opts ServerOptions) *Server {
 	opts.defaults()
@@ -113,6 +129,7 @@ func (s *Server) Describe(context.Context, *pb.DescribeRequest) (*pb.Catalog, er
 
 // New builds an instance.
 func (s *Server) New(ctx context.Context, req *pb.NewRequest) (*pb.NewResponse, error) {
+	defer s.running("New")()
 	var plugin sdk.Plugin
 	for _, p := range s.plugins {
 		if string(p.Kind()) == req.Kind && p.Info().Name == req.Name {
@@ -163,6 +180,7 @@ func (s *Server) instance(id uint64) (*instance, error) {
 
 // Open opens an instance with its input schema.
 func (s *Server) Open(ctx context.Context, req *pb.OpenRequest) (*pb.OpenResponse, error) {
+	defer s.running("Open")()
 	in, err := s.instance(req.Instance)
 	if err != nil {
 		return nil, err
@@ -213,6 +231,7 @@ func (s *Server) Open(ctx context.Context, req *pb.OpenRequest) (*pb.OpenRespons
 // Close closes an instance. Closing it again calls the plugin's Close
 // again, as the engine would in-process.
 func (s *Server) Close(ctx context.Context, req *pb.InstanceRef) (*pb.CloseResponse, error) {
+	defer s.running("Close")()
 	in, err := s.instance(req.Instance)
 	if err != nil {
 		return nil, err
@@ -234,6 +253,7 @@ func (s *Server) Close(ctx context.Context, req *pb.InstanceRef) (*pb.CloseRespo
 
 // MemoryHeld reports what a MemoryReporter holds.
 func (s *Server) MemoryHeld(_ context.Context, req *pb.InstanceRef) (*pb.MemoryHeldResponse, error) {
+	defer s.running("MemoryHeld")()
 	in, err := s.instance(req.Instance)
 	if err != nil {
 		return nil, err

@@ -42,6 +42,7 @@ func (s *Server) start(stream serverStream) (*instance, *pb.Start, error) {
 // Read runs a source's Read, sending its batches as the engine grants
 // credit.
 func (s *Server) Read(stream pb.Plugin_ReadServer) error {
+	defer s.running("Read")()
 	in, st, err := s.start(stream)
 	if err != nil {
 		return err
@@ -143,6 +144,7 @@ func (e *serverEmitter) Emit(ctx context.Context, b sdk.Batch) error {
 // all-null placeholders, and answers with only the columns it computes,
 // or its Keep.
 func (s *Server) Process(stream pb.Plugin_ProcessServer) error {
+	defer s.running("Process")()
 	in, _, err := s.start(stream)
 	if err != nil {
 		return err
@@ -337,6 +339,7 @@ func drain(calls <-chan call) {
 
 // Write runs a sink's Write calls, up to the window at once.
 func (s *Server) Write(stream pb.Plugin_WriteServer) error {
+	defer s.running("Write")()
 	in, st, err := s.start(stream)
 	if err != nil {
 		return err
