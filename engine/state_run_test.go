@@ -15,6 +15,7 @@ import (
 
 	"github.com/sluicedata/sluice/engine"
 	"github.com/sluicedata/sluice/sdk"
+	"github.com/sluicedata/sluice/sdk/wire"
 )
 
 // seqSource emits batches of ten consecutive ids, with a checkpoint after
@@ -132,15 +133,49 @@ func (k *kvSyncSink) Leave(_ context.Context, keys arrow.RecordBatch, _ sdk.Leav
 
 func statefulEngine(t *testing.T) (*engine.Engine, *kvStore) {
 	t.Helper()
-	kv := &kvStore{writes: map[int64]int{}, values: map[int64]string{}, left: map[int64]int{}}
-	src := sdk.SourcePlugin(sdk.Info{Name: "seq"}, func(c seqConfig) (sdk.Source, error) { return &seqSource{cfg: c}, nil })
-	sink := sdk.SinkPlugin(sdk.Info{Name: "kv"}, func(c kvConfig) (sdk.Sink, error) { return &kvSink{cfg: c, store: kv}, nil })
-	syncSink := sdk.SinkPlugin(sdk.Info{Name: "kvsync"}, func(c kvConfig) (sdk.Sink, error) { return &kvSyncSink{kvSink{cfg: c, store: kv}}, nil })
-	eng, err := engine.New(engine.WithPlugins(src, sink, syncSink))
+	kv, plugins := statefulPlugins()
+	eng, err := engine.New(engine.WithPlugins(plugins...))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return eng, kv
+}
+
+func statefulPlugins() (*kvStore, []sdk.Plugin) {
+	kv := &kvStore{writes: map[int64]int{}, values: map[int64]string{}, left: map[int64]int{}}
+	src := sdk.SourcePlugin(sdk.Info{Name: "seq"}, func(c seqConfig) (sdk.Source, error) { return &seqSource{cfg: c}, nil })
+	sink := sdk.SinkPlugin(sdk.Info{Name: "kv"}, func(c kvConfig) (sdk.Sink, error) { return &kvSink{cfg: c, store: kv}, nil })
+	syncSink := sdk.SinkPlugin(sdk.Info{Name: "kvsync"}, func(c kvConfig) (sdk.Sink, error) { return &kvSyncSink{kvSink{cfg: c, store: kv}}, nil })
+	return kv, []sdk.Plugin{src, sink, syncSink}
+}
+
+// statefulEngineOverWire is statefulEngine with its plugins served over
+// the wire protocol, as from a plugin binary: the engine must resume, and
+// keep a high-water mark, on their claims as it does on a builtin's.
+func statefulEngineOverWire(t *testing.T) (*engine.Engine, *kvStore) {
+	t.Helper()
+	kv, plugins := statefulPlugins()
+	c, stop, err := wire.Pipe(plugins, wire.ServerOptions{}, wire.ClientOptions{Label: "test plugin process"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	remote, err := c.Plugins(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng, err := engine.New(engine.WithPlugins(remote...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eng, kv
+}
+
+// bothSides runs test with the plugins compiled in and served over the
+// wire: the engine must not tell them apart.
+func bothSides(t *testing.T, test func(*testing.T, func(*testing.T) (*engine.Engine, *kvStore))) {
+	t.Run("compiled-in", func(t *testing.T) { test(t, statefulEngine) })
+	t.Run("over-the-wire", func(t *testing.T) { test(t, statefulEngineOverWire) })
 }
 
 func parseWith(t *testing.T, eng *engine.Engine, src string) *engine.Pipeline {
@@ -177,6 +212,10 @@ func interruptAfter(t *testing.T, p *engine.Pipeline, kv *kvStore, n int) engine
 }
 
 func TestInterruptedRunResumesIntoAnIdempotentSink(t *testing.T) {
+	bothSides(t, testInterruptedRunResumesIntoAnIdempotentSink)
+}
+
+func testInterruptedRunResumesIntoAnIdempotentSink(t *testing.T, statefulEngine func(*testing.T) (*engine.Engine, *kvStore)) {
 	eng, kv := statefulEngine(t)
 	p := parseWith(t, eng, `
 source "seq" "ids" {
@@ -215,6 +254,10 @@ sink "kv" "out" { input = source.ids }
 }
 
 func TestInterruptedRunRestartsWhenASinkCannotTakeRowsTwice(t *testing.T) {
+	bothSides(t, testInterruptedRunRestartsWhenASinkCannotTakeRowsTwice)
+}
+
+func testInterruptedRunRestartsWhenASinkCannotTakeRowsTwice(t *testing.T, statefulEngine func(*testing.T) (*engine.Engine, *kvStore)) {
 	eng, kv := statefulEngine(t)
 	p := parseWith(t, eng, `
 source "seq" "ids" {
@@ -237,6 +280,10 @@ sink "kv" "out" {
 }
 
 func TestIncrementalSourceKeepsItsHighWaterMark(t *testing.T) {
+	bothSides(t, testIncrementalSourceKeepsItsHighWaterMark)
+}
+
+func testIncrementalSourceKeepsItsHighWaterMark(t *testing.T, statefulEngine func(*testing.T) (*engine.Engine, *kvStore)) {
 	eng, _ := statefulEngine(t)
 	src := `
 source "seq" "ids" {

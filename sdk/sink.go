@@ -38,7 +38,10 @@ type Aborter interface {
 // effect — an upsert by key — and whose output persists between runs. A run
 // that stopped part way can then resume from its last checkpoint, since
 // writing again the rows after it is harmless; with any other sink, the
-// engine starts the next run from the beginning.
+// engine starts the next run from the beginning. The engine asks after
+// Open, so the answer may depend on what Open found; it must be the same
+// for every instance of one configuration. A plugin binary's claim crosses
+// the wire (package wire).
 type Idempotent interface {
 	Idempotent() bool
 }

@@ -28,7 +28,10 @@ type Source interface {
 // query — rather than a position within one run's data. The engine keeps
 // their last checkpoint after a successful run and resumes after it the next
 // time; other sources start from the beginning of their data every run, and
-// resume from a checkpoint only after a run that did not finish.
+// resume from a checkpoint only after a run that did not finish. The
+// engine asks after Open; the answer must be the same for every instance
+// of one configuration. A plugin binary's claim crosses the wire (package
+// wire).
 type Incremental interface {
 	Incremental() bool
 }

@@ -24,7 +24,13 @@
 // Open then Close, Close twice, Close without Open, and Open with a
 // cancelled context all behave, and an Open cancelled while it runs
 // returns promptly with an error (over gRPC, on the plugin's side too: the
-// engine's side of a call returns at once, whatever the plugin does).
+// engine's side of a call returns at once, whatever the plugin does); and
+// what an instance claims through the optional interfaces the engine acts
+// on (sdk.Idempotent, sdk.Incremental, sdk.Aborter, sdk.Flusher,
+// sdk.MemoryReporter) is the same for a second instance in process and,
+// over gRPC, as the engine sees it through the wire, after New and after
+// Open: the engine resumes runs and discards failed output on those
+// claims, so a plugin binary must make them as its builtin twin does.
 // Sources: batches match the schema Open
 // reported, rejected rows are in bounds, and resuming from a checkpoint emits
 // exactly the rows after it. Transforms: the input is not modified, output

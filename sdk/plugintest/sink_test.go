@@ -17,11 +17,12 @@ import (
 )
 
 func init() {
-	scenario("sink", sinkSuite, "drops-row", "appends", "idempotent-per-instance", "modifies-input", "row-out-of-bounds", "rejects-wrong-rows", "good")
+	scenario("sink", sinkSuite, "drops-row", "appends", "idempotent-per-instance", "modifies-input", "row-out-of-bounds", "rejects-wrong-rows", "claim-varies", "good")
 }
 
 // The suite fails sinks whose destination does not hold what was written,
-// that claim to be idempotent and are not, that modify their input, or
+// that claim to be idempotent and are not, or not from one instance to the
+// next, that modify their input, or
 // whose row errors name rows out of the batch or other rows than the bad
 // ones.
 func TestSuiteCatchesBrokenSinks(t *testing.T) {
@@ -39,6 +40,9 @@ func TestSuiteCatchesBrokenSinks(t *testing.T) {
 		{"modifies-input", `Write modified batch 0`, []string{"in-process/Sink/WriteReadBack"}},
 		{"row-out-of-bounds", `a row error names row 11 of a batch of 7 rows`, both("Sink/WriteReadBack")},
 		{"rejects-wrong-rows", `rejected rows \[2 4\], want \[1 3\]`, both("Sink/PartialFailure")},
+		// One instance claims sdk.Idempotent, the next does not: the
+		// engine cannot rely on the claim of the instance it runs.
+		{"claim-varies", `after New, (a second instance in process|the engine over gRPC) sees claims .*a claim must be a fact of the configuration`, both("Lifecycle/Claims")},
 	} {
 		t.Run(tc.mode, func(t *testing.T) { runScenario(t, "sink/"+tc.mode).fails(t, tc.want, tc.cases...) })
 	}
@@ -88,7 +92,7 @@ type store struct {
 
 func (s *store) Open(context.Context, sdk.Host, *arrow.Schema) error { return nil }
 
-func (s *store) Idempotent() bool { return true }
+func (s *store) Idempotent() bool { return s.mode != "claim-varies" || s.instance%2 == 0 }
 
 func (s *store) Write(_ context.Context, rec arrow.RecordBatch) (sdk.WriteResult, error) {
 	var res sdk.WriteResult

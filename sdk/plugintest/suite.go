@@ -415,6 +415,100 @@ func (c *Common) commonCases(t *testing.T, open func(e *Env, ctx context.Context
 			e.T.Errorf("close after a cancelled open: %v", err)
 		}
 	})
+	c.run(t, "Lifecycle/Claims", func(e *Env) {
+		// What an instance says of itself through optional interfaces
+		// decides what the engine does with it: whether a run resumes
+		// from its checkpoint (sdk.Idempotent, sdk.Incremental), whether
+		// a failed run's output is discarded (sdk.Aborter). Over gRPC the
+		// engine sees the claims the wire carries, so they must be what
+		// the plugin says in process; in process, a second instance of
+		// the configuration must say what the first does, since the
+		// engine asks the instance of each run.
+		v, err := e.Decode(c.Config)
+		if err != nil {
+			e.T.Fatalf("configuration %q: %v", c.Config, err)
+		}
+		claimsOf := func(p sdk.Plugin) (afterNew, afterOpen []string) {
+			inst, err := p.New(e.Ctx, v)
+			if err != nil {
+				e.T.Fatalf("configuration %q: %v", c.Config, err)
+			}
+			defer closeInst(e, inst)
+			afterNew = claims(inst)
+			if err := open(e, e.Ctx, inst); err != nil {
+				e.T.Fatalf("open: %v", err)
+			}
+			return afterNew, claims(inst)
+		}
+		wantNew, wantOpen := claimsOf(c.Plugin)
+		gotNew, gotOpen := claimsOf(e.Plugin)
+		seen := "a second instance in process"
+		if e.Mode == GRPC {
+			seen = "the engine over gRPC"
+			for _, name := range notCarried(e, c.Plugin, v) {
+				e.T.Logf("the plugin's instance implements %s, which does not cross the wire: the engine does not see it out of process", name)
+			}
+		}
+		if !slices.Equal(gotNew, wantNew) {
+			e.T.Errorf("after New, %s sees claims %q, where the instance in process makes %q: a claim must be a fact of the configuration", seen, gotNew, wantNew)
+		}
+		if !slices.Equal(gotOpen, wantOpen) {
+			e.T.Errorf("after Open, %s sees claims %q, where the instance in process makes %q: a claim must be a fact of the configuration and of what Open found", seen, gotOpen, wantOpen)
+		}
+	})
+}
+
+// claims lists what an instance claims through the optional interfaces the
+// engine asks and the wire carries: those whose answer is a bool, when it
+// answers true, and those whose presence matters, when it implements them.
+func claims(inst any) []string {
+	var out []string
+	if i, ok := inst.(sdk.Idempotent); ok && i.Idempotent() {
+		out = append(out, "sdk.Idempotent")
+	}
+	if i, ok := inst.(sdk.Incremental); ok && i.Incremental() {
+		out = append(out, "sdk.Incremental")
+	}
+	if _, ok := inst.(sdk.Aborter); ok {
+		out = append(out, "sdk.Aborter")
+	}
+	if _, ok := inst.(sdk.Flusher); ok {
+		out = append(out, "sdk.Flusher")
+	}
+	if _, ok := inst.(sdk.MemoryReporter); ok {
+		out = append(out, "sdk.MemoryReporter")
+	}
+	return out
+}
+
+// notCarried lists the optional interfaces the engine asks for that an
+// instance of p implements and the wire does not carry.
+func notCarried(e *Env, p sdk.Plugin, v cty.Value) []string {
+	inst, err := p.New(e.Ctx, v)
+	if err != nil {
+		return nil
+	}
+	defer closeInst(e, inst)
+	var out []string
+	for _, c := range []struct {
+		name string
+		ok   bool
+	}{
+		{"sdk.Syncer", is[sdk.Syncer](inst)},
+		{"sdk.Checker", is[sdk.Checker](inst)},
+		{"sdk.Planner", is[sdk.Planner](inst)},
+		{"sdk.MappingTester", is[sdk.MappingTester](inst)},
+	} {
+		if c.ok {
+			out = append(out, c.name)
+		}
+	}
+	return out
+}
+
+func is[T any](v any) bool {
+	_, ok := v.(T)
+	return ok
 }
 
 func kindOf(inst any) sdk.Kind {

@@ -128,7 +128,7 @@ func otherCases(reason string, keep ...string) map[string]string {
 	skip := map[string]string{}
 	for _, c := range []string{
 		"Config/Good", "Config/Bad", "Lifecycle/OpenClose", "Lifecycle/CloseTwice", "Lifecycle/CloseWithoutOpen",
-		"Lifecycle/CancelDuringOpen", "Source/Read", "Source/Resume", "Transform/Process", "Transform/Deterministic",
+		"Lifecycle/CancelDuringOpen", "Lifecycle/Claims", "Source/Read", "Source/Resume", "Transform/Process", "Transform/Deterministic",
 		"Transform/CancelInFlight", "Sink/WriteReadBack", "Sink/Idempotent", "Sink/PartialFailure",
 	} {
 		skip[c] = reason

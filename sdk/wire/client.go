@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc"
@@ -159,11 +160,44 @@ func (p *remotePlugin) New(ctx context.Context, config cty.Value) (any, error) {
 		return nil, decodeError(resp.Error)
 	}
 	base := &remote{c: p.c, id: resp.Instance}
+	base.claim(resp.Idempotent, resp.Incremental)
+	// An optional interface whose presence changes what the engine does
+	// (an Aborter's Abort replaces Close) is implemented only when the
+	// plugin's instance implements it; one that only answers a question
+	// (Idempotent, Incremental) is implemented always, and answers as the
+	// plugin did: a false claim is what the engine takes from an instance
+	// that does not implement it.
 	switch p.kind {
 	case sdk.KindSource:
-		return &remoteSource{remote: base}, nil
+		s := &remoteSource{remote: base}
+		if resp.MemoryReporter {
+			return &struct {
+				*remoteSource
+				reporter
+			}{s, reporter{base}}, nil
+		}
+		return s, nil
 	case sdk.KindSink:
-		return &remoteSink{remote: base, maxInFlight: max(p.info.Writes.InFlight, p.info.Writes.MaxInFlight)}, nil
+		s := &remoteSink{remote: base, maxInFlight: max(p.info.Writes.InFlight, p.info.Writes.MaxInFlight)}
+		switch {
+		case resp.Aborter && resp.MemoryReporter:
+			return &struct {
+				*remoteSink
+				aborter
+				reporter
+			}{s, aborter{s}, reporter{base}}, nil
+		case resp.Aborter:
+			return &struct {
+				*remoteSink
+				aborter
+			}{s, aborter{s}}, nil
+		case resp.MemoryReporter:
+			return &struct {
+				*remoteSink
+				reporter
+			}{s, reporter{base}}, nil
+		}
+		return s, nil
 	}
 	t := &remoteTransform{remote: base}
 	switch {
@@ -194,6 +228,14 @@ type remote struct {
 	host sdk.Host
 	// headed says both sides send Batch headers in frames (Open).
 	headed bool
+	// idempotent and incremental are the instance's claims, as New and
+	// then Open reported them.
+	idempotent, incremental atomic.Bool
+}
+
+func (r *remote) claim(idempotent, incremental bool) {
+	r.idempotent.Store(idempotent)
+	r.incremental.Store(incremental)
 }
 
 func (r *remote) open(ctx context.Context, host sdk.Host, in *arrow.Schema) (*arrow.Schema, error) {
@@ -217,6 +259,7 @@ func (r *remote) openTransform(ctx context.Context, host sdk.Host, in *arrow.Sch
 		return nil, nil, decodeError(resp.Error)
 	}
 	r.headed = resp.HeadedFrames
+	r.claim(resp.Idempotent, resp.Incremental)
 	out, err := decodeSchema(resp.OutSchema)
 	return resp, out, err
 }

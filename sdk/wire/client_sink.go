@@ -46,6 +46,18 @@ func (s *remoteSink) Open(ctx context.Context, host sdk.Host, in *arrow.Schema) 
 }
 
 func (s *remoteSink) Close(ctx context.Context) error {
+	s.endStream(ctx)
+	return s.close(ctx)
+}
+
+// Idempotent is the plugin's sink's claim (sdk.Idempotent): false when it
+// does not implement the interface, which the engine takes as it takes an
+// instance that does not.
+func (s *remoteSink) Idempotent() bool { return s.idempotent.Load() }
+
+// endStream ends the write stream, if any, once the writes in flight are
+// answered or ctx ends.
+func (s *remoteSink) endStream(ctx context.Context) {
 	s.mu.Lock()
 	ws := s.stream
 	s.stream = nil
@@ -59,7 +71,18 @@ func (s *remoteSink) Close(ctx context.Context) error {
 		ws.cancel()
 		<-ws.done
 	}
-	return s.close(ctx)
+}
+
+// aborter forwards Abort, for a plugin's sink that is an sdk.Aborter.
+type aborter struct{ s *remoteSink }
+
+func (a aborter) Abort(ctx context.Context) error {
+	a.s.endStream(ctx)
+	resp, err := a.s.c.rpc.Abort(ctx, &pb.InstanceRef{Instance: a.s.id})
+	if err != nil {
+		return a.s.c.broken(ctx, err)
+	}
+	return decodeError(resp.Error)
 }
 
 func (s *remoteSink) Write(ctx context.Context, rec arrow.RecordBatch) (sdk.WriteResult, error) {

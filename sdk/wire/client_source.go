@@ -25,6 +25,11 @@ func (s *remoteSource) Open(ctx context.Context, host sdk.Host) (*arrow.Schema, 
 
 func (s *remoteSource) Close(ctx context.Context) error { return s.close(ctx) }
 
+// Incremental is the plugin's source's claim (sdk.Incremental): false when
+// it does not implement the interface, which the engine takes as it takes
+// an instance that does not.
+func (s *remoteSource) Incremental() bool { return s.incremental.Load() }
+
 // Read streams the source's batches. The plugin sends up to the read window
 // of batches ahead; each Emit that returns grants it one more. A batch the
 // engine has not taken is never acknowledged, so a plugin that dies loses

@@ -110,6 +110,39 @@
 // lost with it, and since the engine only checkpoints rows it has
 // resolved, a rerun reads them again.
 //
+// # Optional interfaces
+//
+// The engine asks a plugin instance for optional sdk interfaces with type
+// assertions, and acts on the answers: it resumes a crashed run from its
+// checkpoint only if every sink is sdk.Idempotent, keeps an
+// sdk.Incremental source's checkpoint across runs, and aborts a failed
+// run's output with sdk.Aborter. An instance over the wire must answer as
+// the plugin's instance does, or the engine could tell them apart. Two
+// sorts are carried:
+//
+//   - Claims, the interfaces that answer a question (Idempotent,
+//     Incremental): NewResponse carries the answer after New and
+//     OpenResponse after Open, since a claim may depend on what Open found
+//     and the engine asks after Open. The engine's side implements them
+//     always and returns the last answer; a plugin that does not implement
+//     one answers false, which the engine takes as it takes an instance
+//     without the interface. A plugin that predates the fields sends
+//     false too, so it claims nothing.
+//   - Interfaces whose presence matters (Aborter, whose Abort replaces
+//     Close; Flusher; MemoryReporter): NewResponse says whether the
+//     instance implements each, and the engine's side returns a type that
+//     implements exactly those. Their methods are calls (Abort, MemoryHeld,
+//     a Batch header with flush). An older plugin says none, and is never
+//     sent a call it does not know.
+//
+// Not carried: sdk.Syncer (its Leave is a call with a batch of keys; a
+// plugin binary's sink cannot sync), sdk.Checker, sdk.Planner and
+// sdk.MappingTester. The engine's side does not implement them, so the
+// engine treats a plugin binary as one without them, and says so where
+// it matters (a sync block is refused). sdk.Projector is applied on the
+// plugin's side, and the engine's side of every transform is an
+// sdk.Pipeliner (Flow control).
+//
 // # Versions
 //
 // go-plugin's handshake negotiates ProtocolVersion from the versioned

@@ -165,7 +165,25 @@ func (s *Server) New(ctx context.Context, req *pb.NewRequest) (*pb.NewResponse, 
 	s.instances[in.id] = in
 	s.mu.Unlock()
 	_, reporter := v.(sdk.MemoryReporter)
-	return &pb.NewResponse{Instance: in.id, Flusher: flusher, MemoryReporter: reporter}, nil
+	_, aborter := v.(sdk.Aborter)
+	resp := &pb.NewResponse{Instance: in.id, Flusher: flusher, MemoryReporter: reporter, Aborter: aborter && in.sink != nil}
+	resp.Idempotent, resp.Incremental = in.claims()
+	return resp, nil
+}
+
+// claims are what the instance says of itself through the optional
+// interfaces whose answer is a per-instance fact, not a call: whether a
+// sink is idempotent (sdk.Idempotent), whether a source is incremental
+// (sdk.Incremental). They may depend on the configuration, and on what
+// Open found, so New and Open both report them.
+func (in *instance) claims() (idempotent, incremental bool) {
+	if i, ok := in.sink.(sdk.Idempotent); ok {
+		idempotent = i.Idempotent()
+	}
+	if i, ok := in.source.(sdk.Incremental); ok {
+		incremental = i.Incremental()
+	}
+	return idempotent, incremental
 }
 
 func (s *Server) instance(id uint64) (*instance, error) {
@@ -222,6 +240,7 @@ func (s *Server) Open(ctx context.Context, req *pb.OpenRequest) (*pb.OpenRespons
 		return nil, err
 	}
 	resp := &pb.OpenResponse{OutSchema: b, HeadedFrames: req.HeadedFrames}
+	resp.Idempotent, resp.Incremental = in.claims()
 	if in.proj != nil {
 		resp.Projection = in.proj.toPB()
 	}
@@ -249,6 +268,20 @@ func (s *Server) Close(ctx context.Context, req *pb.InstanceRef) (*pb.CloseRespo
 		err = in.sink.Close(ctx)
 	}
 	return &pb.CloseResponse{Error: encodeError(err)}, nil
+}
+
+// Abort aborts a sink that is an sdk.Aborter, in place of Close.
+func (s *Server) Abort(ctx context.Context, req *pb.InstanceRef) (*pb.CloseResponse, error) {
+	defer s.running("Abort")()
+	in, err := s.instance(req.Instance)
+	if err != nil {
+		return nil, err
+	}
+	a, ok := in.sink.(sdk.Aborter)
+	if !ok {
+		return nil, fmt.Errorf("%w: instance %d is no sink that can abort", errProtocol, req.Instance)
+	}
+	return &pb.CloseResponse{Error: encodeError(a.Abort(ctx))}, nil
 }
 
 // MemoryHeld reports what a MemoryReporter holds.

@@ -288,14 +288,26 @@ func (x *NewRequest) GetConfig() *DynamicValue {
 	return nil
 }
 
+// NewResponse says which optional sdk interfaces the instance implements,
+// so that the engine's side implements them too, and what its per-instance
+// claims are. A plugin that predates a field leaves it false, which the
+// engine treats as not implementing the interface.
 type NewResponse struct {
 	state          protoimpl.MessageState `protogen:"open.v1"`
 	Instance       uint64                 `protobuf:"varint,1,opt,name=instance,proto3" json:"instance,omitempty"`
 	Error          *Error                 `protobuf:"bytes,2,opt,name=error,proto3" json:"error,omitempty"`
 	Flusher        bool                   `protobuf:"varint,3,opt,name=flusher,proto3" json:"flusher,omitempty"`
 	MemoryReporter bool                   `protobuf:"varint,4,opt,name=memory_reporter,json=memoryReporter,proto3" json:"memory_reporter,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// aborter: a sink that is an sdk.Aborter.
+	Aborter bool `protobuf:"varint,5,opt,name=aborter,proto3" json:"aborter,omitempty"`
+	// idempotent and incremental are what the instance's Idempotent (a sink,
+	// sdk.Idempotent) or Incremental (a source, sdk.Incremental) returns
+	// after New; OpenResponse repeats them after Open, which is when the
+	// engine asks. False when it does not implement the interface.
+	Idempotent    bool `protobuf:"varint,6,opt,name=idempotent,proto3" json:"idempotent,omitempty"`
+	Incremental   bool `protobuf:"varint,7,opt,name=incremental,proto3" json:"incremental,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *NewResponse) Reset() {
@@ -352,6 +364,27 @@ func (x *NewResponse) GetFlusher() bool {
 func (x *NewResponse) GetMemoryReporter() bool {
 	if x != nil {
 		return x.MemoryReporter
+	}
+	return false
+}
+
+func (x *NewResponse) GetAborter() bool {
+	if x != nil {
+		return x.Aborter
+	}
+	return false
+}
+
+func (x *NewResponse) GetIdempotent() bool {
+	if x != nil {
+		return x.Idempotent
+	}
+	return false
+}
+
+func (x *NewResponse) GetIncremental() bool {
+	if x != nil {
+		return x.Incremental
 	}
 	return false
 }
@@ -450,7 +483,11 @@ type OpenResponse struct {
 	Projection *Projection `protobuf:"bytes,3,opt,name=projection,proto3" json:"projection,omitempty"`
 	// headed_frames says the plugin reads headers in frames too: from then
 	// on both sides send a batch with records as its frames alone.
-	HeadedFrames  bool `protobuf:"varint,4,opt,name=headed_frames,json=headedFrames,proto3" json:"headed_frames,omitempty"`
+	HeadedFrames bool `protobuf:"varint,4,opt,name=headed_frames,json=headedFrames,proto3" json:"headed_frames,omitempty"`
+	// idempotent and incremental are the instance's claims after Open, as in
+	// NewResponse: a claim may depend on what Open found.
+	Idempotent    bool `protobuf:"varint,5,opt,name=idempotent,proto3" json:"idempotent,omitempty"`
+	Incremental   bool `protobuf:"varint,6,opt,name=incremental,proto3" json:"incremental,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -509,6 +546,20 @@ func (x *OpenResponse) GetProjection() *Projection {
 func (x *OpenResponse) GetHeadedFrames() bool {
 	if x != nil {
 		return x.HeadedFrames
+	}
+	return false
+}
+
+func (x *OpenResponse) GetIdempotent() bool {
+	if x != nil {
+		return x.Idempotent
+	}
+	return false
+}
+
+func (x *OpenResponse) GetIncremental() bool {
+	if x != nil {
+		return x.Incremental
 	}
 	return false
 }
@@ -1502,18 +1553,23 @@ const file_plugin_proto_rawDesc = "" +
 	"NewRequest\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x126\n" +
-	"\x06config\x18\x03 \x01(\v2\x1e.sluice.plugin.v1.DynamicValueR\x06config\"\x9b\x01\n" +
+	"\x06config\x18\x03 \x01(\v2\x1e.sluice.plugin.v1.DynamicValueR\x06config\"\xf7\x01\n" +
 	"\vNewResponse\x12\x1a\n" +
 	"\binstance\x18\x01 \x01(\x04R\binstance\x12-\n" +
 	"\x05error\x18\x02 \x01(\v2\x17.sluice.plugin.v1.ErrorR\x05error\x12\x18\n" +
 	"\aflusher\x18\x03 \x01(\bR\aflusher\x12'\n" +
-	"\x0fmemory_reporter\x18\x04 \x01(\bR\x0ememoryReporter\"\xa1\x01\n" +
+	"\x0fmemory_reporter\x18\x04 \x01(\bR\x0ememoryReporter\x12\x18\n" +
+	"\aaborter\x18\x05 \x01(\bR\aaborter\x12\x1e\n" +
+	"\n" +
+	"idempotent\x18\x06 \x01(\bR\n" +
+	"idempotent\x12 \n" +
+	"\vincremental\x18\a \x01(\bR\vincremental\"\xa1\x01\n" +
 	"\vOpenRequest\x12\x1a\n" +
 	"\binstance\x18\x01 \x01(\x04R\binstance\x12\x18\n" +
 	"\aoffline\x18\x02 \x01(\bR\aoffline\x12\x1b\n" +
 	"\tin_schema\x18\x03 \x01(\fR\binSchema\x12\x1a\n" +
 	"\bcolumnar\x18\x04 \x01(\bR\bcolumnar\x12#\n" +
-	"\rheaded_frames\x18\x05 \x01(\bR\fheadedFrames\"\xbf\x01\n" +
+	"\rheaded_frames\x18\x05 \x01(\bR\fheadedFrames\"\x81\x02\n" +
 	"\fOpenResponse\x12\x1d\n" +
 	"\n" +
 	"out_schema\x18\x01 \x01(\fR\toutSchema\x12-\n" +
@@ -1521,7 +1577,11 @@ const file_plugin_proto_rawDesc = "" +
 	"\n" +
 	"projection\x18\x03 \x01(\v2\x1c.sluice.plugin.v1.ProjectionR\n" +
 	"projection\x12#\n" +
-	"\rheaded_frames\x18\x04 \x01(\bR\fheadedFrames\":\n" +
+	"\rheaded_frames\x18\x04 \x01(\bR\fheadedFrames\x12\x1e\n" +
+	"\n" +
+	"idempotent\x18\x05 \x01(\bR\n" +
+	"idempotent\x12 \n" +
+	"\vincremental\x18\x06 \x01(\bR\vincremental\":\n" +
 	"\n" +
 	"Projection\x12\x14\n" +
 	"\x05reads\x18\x01 \x03(\x05R\x05reads\x12\x16\n" +
@@ -1594,12 +1654,13 @@ const file_plugin_proto_rawDesc = "" +
 	"\x04keep\x18\x10 \x01(\fR\x04keep\x12\x19\n" +
 	"\bhas_keep\x18\x11 \x01(\bR\ahasKeep\"4\n" +
 	"\x03End\x12-\n" +
-	"\x05error\x18\x01 \x01(\v2\x17.sluice.plugin.v1.ErrorR\x05error2\xab\x04\n" +
+	"\x05error\x18\x01 \x01(\v2\x17.sluice.plugin.v1.ErrorR\x05error2\xf4\x04\n" +
 	"\x06Plugin\x12H\n" +
 	"\bDescribe\x12!.sluice.plugin.v1.DescribeRequest\x1a\x19.sluice.plugin.v1.Catalog\x12B\n" +
 	"\x03New\x12\x1c.sluice.plugin.v1.NewRequest\x1a\x1d.sluice.plugin.v1.NewResponse\x12E\n" +
 	"\x04Open\x12\x1d.sluice.plugin.v1.OpenRequest\x1a\x1e.sluice.plugin.v1.OpenResponse\x12G\n" +
-	"\x05Close\x12\x1d.sluice.plugin.v1.InstanceRef\x1a\x1f.sluice.plugin.v1.CloseResponse\x12Q\n" +
+	"\x05Close\x12\x1d.sluice.plugin.v1.InstanceRef\x1a\x1f.sluice.plugin.v1.CloseResponse\x12G\n" +
+	"\x05Abort\x12\x1d.sluice.plugin.v1.InstanceRef\x1a\x1f.sluice.plugin.v1.CloseResponse\x12Q\n" +
 	"\n" +
 	"MemoryHeld\x12\x1d.sluice.plugin.v1.InstanceRef\x1a$.sluice.plugin.v1.MemoryHeldResponse\x128\n" +
 	"\x04Read\x12\x15.sluice.plugin.v1.Msg\x1a\x15.sluice.plugin.v1.Msg(\x010\x01\x12;\n" +
@@ -1663,20 +1724,22 @@ var file_plugin_proto_depIdxs = []int32{
 	4,  // 17: sluice.plugin.v1.Plugin.New:input_type -> sluice.plugin.v1.NewRequest
 	6,  // 18: sluice.plugin.v1.Plugin.Open:input_type -> sluice.plugin.v1.OpenRequest
 	9,  // 19: sluice.plugin.v1.Plugin.Close:input_type -> sluice.plugin.v1.InstanceRef
-	9,  // 20: sluice.plugin.v1.Plugin.MemoryHeld:input_type -> sluice.plugin.v1.InstanceRef
-	15, // 21: sluice.plugin.v1.Plugin.Read:input_type -> sluice.plugin.v1.Msg
-	15, // 22: sluice.plugin.v1.Plugin.Process:input_type -> sluice.plugin.v1.Msg
-	15, // 23: sluice.plugin.v1.Plugin.Write:input_type -> sluice.plugin.v1.Msg
-	1,  // 24: sluice.plugin.v1.Plugin.Describe:output_type -> sluice.plugin.v1.Catalog
-	5,  // 25: sluice.plugin.v1.Plugin.New:output_type -> sluice.plugin.v1.NewResponse
-	7,  // 26: sluice.plugin.v1.Plugin.Open:output_type -> sluice.plugin.v1.OpenResponse
-	10, // 27: sluice.plugin.v1.Plugin.Close:output_type -> sluice.plugin.v1.CloseResponse
-	11, // 28: sluice.plugin.v1.Plugin.MemoryHeld:output_type -> sluice.plugin.v1.MemoryHeldResponse
-	15, // 29: sluice.plugin.v1.Plugin.Read:output_type -> sluice.plugin.v1.Msg
-	15, // 30: sluice.plugin.v1.Plugin.Process:output_type -> sluice.plugin.v1.Msg
-	15, // 31: sluice.plugin.v1.Plugin.Write:output_type -> sluice.plugin.v1.Msg
-	24, // [24:32] is the sub-list for method output_type
-	16, // [16:24] is the sub-list for method input_type
+	9,  // 20: sluice.plugin.v1.Plugin.Abort:input_type -> sluice.plugin.v1.InstanceRef
+	9,  // 21: sluice.plugin.v1.Plugin.MemoryHeld:input_type -> sluice.plugin.v1.InstanceRef
+	15, // 22: sluice.plugin.v1.Plugin.Read:input_type -> sluice.plugin.v1.Msg
+	15, // 23: sluice.plugin.v1.Plugin.Process:input_type -> sluice.plugin.v1.Msg
+	15, // 24: sluice.plugin.v1.Plugin.Write:input_type -> sluice.plugin.v1.Msg
+	1,  // 25: sluice.plugin.v1.Plugin.Describe:output_type -> sluice.plugin.v1.Catalog
+	5,  // 26: sluice.plugin.v1.Plugin.New:output_type -> sluice.plugin.v1.NewResponse
+	7,  // 27: sluice.plugin.v1.Plugin.Open:output_type -> sluice.plugin.v1.OpenResponse
+	10, // 28: sluice.plugin.v1.Plugin.Close:output_type -> sluice.plugin.v1.CloseResponse
+	10, // 29: sluice.plugin.v1.Plugin.Abort:output_type -> sluice.plugin.v1.CloseResponse
+	11, // 30: sluice.plugin.v1.Plugin.MemoryHeld:output_type -> sluice.plugin.v1.MemoryHeldResponse
+	15, // 31: sluice.plugin.v1.Plugin.Read:output_type -> sluice.plugin.v1.Msg
+	15, // 32: sluice.plugin.v1.Plugin.Process:output_type -> sluice.plugin.v1.Msg
+	15, // 33: sluice.plugin.v1.Plugin.Write:output_type -> sluice.plugin.v1.Msg
+	25, // [25:34] is the sub-list for method output_type
+	16, // [16:25] is the sub-list for method input_type
 	16, // [16:16] is the sub-list for extension type_name
 	16, // [16:16] is the sub-list for extension extendee
 	0,  // [0:16] is the sub-list for field type_name

@@ -26,6 +26,7 @@ const (
 	Plugin_New_FullMethodName        = "/sluice.plugin.v1.Plugin/New"
 	Plugin_Open_FullMethodName       = "/sluice.plugin.v1.Plugin/Open"
 	Plugin_Close_FullMethodName      = "/sluice.plugin.v1.Plugin/Close"
+	Plugin_Abort_FullMethodName      = "/sluice.plugin.v1.Plugin/Abort"
 	Plugin_MemoryHeld_FullMethodName = "/sluice.plugin.v1.Plugin/MemoryHeld"
 	Plugin_Read_FullMethodName       = "/sluice.plugin.v1.Plugin/Read"
 	Plugin_Process_FullMethodName    = "/sluice.plugin.v1.Plugin/Process"
@@ -47,6 +48,10 @@ type PluginClient interface {
 	New(ctx context.Context, in *NewRequest, opts ...grpc.CallOption) (*NewResponse, error)
 	Open(ctx context.Context, in *OpenRequest, opts ...grpc.CallOption) (*OpenResponse, error)
 	Close(ctx context.Context, in *InstanceRef, opts ...grpc.CallOption) (*CloseResponse, error)
+	// Abort runs a sink's Abort (sdk.Aborter) instead of Close. The engine
+	// calls it only on instances whose NewResponse said aborter, so a plugin
+	// that predates it is never asked.
+	Abort(ctx context.Context, in *InstanceRef, opts ...grpc.CallOption) (*CloseResponse, error)
 	MemoryHeld(ctx context.Context, in *InstanceRef, opts ...grpc.CallOption) (*MemoryHeldResponse, error)
 	// Read runs a source's Read. The engine sends Start, then a Credit per
 	// batch it has taken; the plugin sends a Batch header, then its records,
@@ -105,6 +110,16 @@ func (c *pluginClient) Close(ctx context.Context, in *InstanceRef, opts ...grpc.
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(CloseResponse)
 	err := c.cc.Invoke(ctx, Plugin_Close_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *pluginClient) Abort(ctx context.Context, in *InstanceRef, opts ...grpc.CallOption) (*CloseResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CloseResponse)
+	err := c.cc.Invoke(ctx, Plugin_Abort_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -175,6 +190,10 @@ type PluginServer interface {
 	New(context.Context, *NewRequest) (*NewResponse, error)
 	Open(context.Context, *OpenRequest) (*OpenResponse, error)
 	Close(context.Context, *InstanceRef) (*CloseResponse, error)
+	// Abort runs a sink's Abort (sdk.Aborter) instead of Close. The engine
+	// calls it only on instances whose NewResponse said aborter, so a plugin
+	// that predates it is never asked.
+	Abort(context.Context, *InstanceRef) (*CloseResponse, error)
 	MemoryHeld(context.Context, *InstanceRef) (*MemoryHeldResponse, error)
 	// Read runs a source's Read. The engine sends Start, then a Credit per
 	// batch it has taken; the plugin sends a Batch header, then its records,
@@ -210,6 +229,9 @@ func (UnimplementedPluginServer) Open(context.Context, *OpenRequest) (*OpenRespo
 }
 func (UnimplementedPluginServer) Close(context.Context, *InstanceRef) (*CloseResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Close not implemented")
+}
+func (UnimplementedPluginServer) Abort(context.Context, *InstanceRef) (*CloseResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Abort not implemented")
 }
 func (UnimplementedPluginServer) MemoryHeld(context.Context, *InstanceRef) (*MemoryHeldResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method MemoryHeld not implemented")
@@ -316,6 +338,24 @@ func _Plugin_Close_Handler(srv interface{}, ctx context.Context, dec func(interf
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Plugin_Abort_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(InstanceRef)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginServer).Abort(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Plugin_Abort_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginServer).Abort(ctx, req.(*InstanceRef))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Plugin_MemoryHeld_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(InstanceRef)
 	if err := dec(in); err != nil {
@@ -377,6 +417,10 @@ var Plugin_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Close",
 			Handler:    _Plugin_Close_Handler,
+		},
+		{
+			MethodName: "Abort",
+			Handler:    _Plugin_Abort_Handler,
 		},
 		{
 			MethodName: "MemoryHeld",
