@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/sluicedata/sluice/plugins/internal/testhost"
+	"github.com/sluicedata/sluice/plugins/postgres"
 	"github.com/sluicedata/sluice/plugins/postgres/pgtest"
 	"github.com/sluicedata/sluice/sdk"
 )
@@ -73,7 +74,25 @@ FROM generate_series(1, 1000000) i`))
 // activeConnections counts the server's connections from the source.
 func activeConnections(t *testing.T, url string) int {
 	t.Helper()
-	r := read(t, config(url, "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'sluice' AND pid <> pg_backend_pid() AND datname = current_database()"), nil)
+	// Its own source is closed at once, not at the test's end: a caller
+	// polling until the count drops to zero would otherwise count the
+	// connections of its earlier polls.
+	src := testhost.MustBuild[sdk.Source](t, postgres.Source, config(url, "SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'sluice' AND pid <> pg_backend_pid() AND datname = current_database()"))
+	defer func() {
+		if err := src.Close(context.Background()); err != nil {
+			t.Errorf("close: %v", err)
+		}
+	}()
+	schema, err := src.Open(context.Background(), testhost.New(t))
+	if err != nil {
+		t.Fatalf("open: %v", err)
+	}
+	em := &testhost.Emitter{}
+	defer em.Release()
+	if err := src.Read(context.Background(), nil, em); err != nil {
+		t.Fatalf("read: %v", err)
+	}
+	r := &result{schema: schema, batches: em.Batches, em: em}
 	var n int
 	for _, row := range r.rows() {
 		for _, c := range row {
