@@ -18,6 +18,7 @@ import (
 	"github.com/sluicedata/sluice/engine/runtime"
 	memplugin "github.com/sluicedata/sluice/plugins/memory"
 	"github.com/sluicedata/sluice/sdk"
+	"github.com/sluicedata/sluice/sdk/wire"
 )
 
 // recordsSink upserts rows into records by a key column, as a CRM would,
@@ -91,10 +92,26 @@ type syncFixture struct {
 	dir   string
 }
 
-func newSyncFixture(t *testing.T) *syncFixture {
+func newSyncFixture(t *testing.T) *syncFixture { return newSyncFixtureServed(t, false) }
+
+// newSyncFixtureServed is newSyncFixture with, if overWire, the records
+// sink served over the wire protocol, as from a plugin binary.
+func newSyncFixtureServed(t *testing.T, overWire bool) *syncFixture {
 	f := &syncFixture{t: t, store: memplugin.NewStore(), db: &records{rows: map[string]string{}, left: map[string]sdk.LeaveAction{}}, dir: t.TempDir()}
 	t.Cleanup(f.store.Clear)
 	sink := sdk.SinkPlugin(sdk.Info{Name: "records"}, func(c recordsConfig) (sdk.Sink, error) { return &recordsSink{cfg: c, db: f.db}, nil })
+	if overWire {
+		c, stop, err := wire.Pipe([]sdk.Plugin{sink}, wire.ServerOptions{}, wire.ClientOptions{Label: "test plugin process"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(stop)
+		remote, err := c.Plugins(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		sink = remote[0]
+	}
 	eng, err := engine.New(engine.WithPlugins(append(f.store.Plugins(), sink)...))
 	if err != nil {
 		t.Fatal(err)
@@ -156,8 +173,19 @@ const syncChanges = `  sync {
     on_leave = "delete"
   }`
 
+// A sync block works alike with the sink compiled in and served from a
+// plugin binary: the engine must not tell them apart.
 func TestSyncSendsOnlyNewAndChangedRows(t *testing.T) {
-	f := newSyncFixture(t)
+	syncBothSides(t, testSyncSendsOnlyNewAndChangedRows)
+}
+func TestSyncActsOnRowsThatLeft(t *testing.T) { syncBothSides(t, testSyncActsOnRowsThatLeft) }
+
+func syncBothSides(t *testing.T, test func(*testing.T, *syncFixture)) {
+	t.Run("compiled-in", func(t *testing.T) { test(t, newSyncFixtureServed(t, false)) })
+	t.Run("over-the-wire", func(t *testing.T) { test(t, newSyncFixtureServed(t, true)) })
+}
+
+func testSyncSendsOnlyNewAndChangedRows(t *testing.T, f *syncFixture) {
 	var rows []string
 	for i := range 100 {
 		rows = append(rows, fmt.Sprintf("%d=n%d", i, i))
@@ -193,8 +221,7 @@ func TestSyncSendsOnlyNewAndChangedRows(t *testing.T) {
 	}
 }
 
-func TestSyncActsOnRowsThatLeft(t *testing.T) {
-	f := newSyncFixture(t)
+func testSyncActsOnRowsThatLeft(t *testing.T, f *syncFixture) {
 	var rows []string
 	for i := range 50 {
 		rows = append(rows, fmt.Sprintf("%d=n%d", i, i))

@@ -13,7 +13,10 @@ import (
 // that left the input.
 type Syncer interface {
 	// KeyColumns returns the input columns whose values identify a row's
-	// record. It is valid after Open.
+	// record. It is valid after Open, when the engine asks, and must be the
+	// same for every instance of a configuration: the engine checks the
+	// sync block against one instance and runs another, and over the wire
+	// it sees the answer Open reported.
 	KeyColumns() []string
 	// Leave acts on the records of rows that earlier runs wrote and that are
 	// no longer in the input. keys holds those rows' key columns, in the
@@ -25,7 +28,8 @@ type Syncer interface {
 // KeylessSyncer is implemented by a Syncer that some configurations leave
 // without a key — a sink that creates a new record for every row —, so
 // that KeyColumns is empty. KeylessReason says why, in terms of the sink's
-// configuration, for the diagnostic that refuses its sync block.
+// configuration, for the diagnostic that refuses its sync block. The
+// engine asks after Open, as it asks KeyColumns.
 type KeylessSyncer interface {
 	Syncer
 	KeylessReason() string
@@ -35,7 +39,8 @@ type KeylessSyncer interface {
 // cannot act on the records of rows that left its input in every way.
 // LeaveUnsupported returns why action cannot be taken, in terms of the
 // sink's configuration, or "" when it can; the engine refuses a sync block
-// whose on_leave asks for it, before the run.
+// whose on_leave asks for it, before the run. The engine asks after Open,
+// as it asks KeyColumns, and about the actions below only.
 type LeaveLimiter interface {
 	Syncer
 	LeaveUnsupported(action LeaveAction) string

@@ -27,10 +27,12 @@
 // engine's side of a call returns at once, whatever the plugin does); and
 // what an instance claims through the optional interfaces the engine acts
 // on (sdk.Idempotent, sdk.Incremental, sdk.Aborter, sdk.Flusher,
-// sdk.MemoryReporter) is the same for a second instance in process and,
-// over gRPC, as the engine sees it through the wire, after New and after
-// Open: the engine resumes runs and discards failed output on those
-// claims, so a plugin binary must make them as its builtin twin does.
+// sdk.MemoryReporter, and an sdk.Syncer's keys, keyless reason and the
+// leave actions it cannot take) is the same for a second instance in
+// process and, over gRPC, as the engine sees it through the wire, after
+// New and after Open: the engine resumes runs, discards failed output and
+// allows sync blocks on those claims, so a plugin binary must make them as
+// its builtin twin does.
 // Sources: batches match the schema Open
 // reported, rejected rows are in bounds, and resuming from a checkpoint emits
 // exactly the rows after it. Transforms: the input is not modified, output

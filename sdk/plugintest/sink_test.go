@@ -17,7 +17,7 @@ import (
 )
 
 func init() {
-	scenario("sink", sinkSuite, "drops-row", "appends", "idempotent-per-instance", "modifies-input", "row-out-of-bounds", "rejects-wrong-rows", "claim-varies", "good")
+	scenario("sink", sinkSuite, "drops-row", "appends", "idempotent-per-instance", "modifies-input", "row-out-of-bounds", "rejects-wrong-rows", "claim-varies", "keys-vary", "good")
 }
 
 // The suite fails sinks whose destination does not hold what was written,
@@ -43,6 +43,9 @@ func TestSuiteCatchesBrokenSinks(t *testing.T) {
 		// One instance claims sdk.Idempotent, the next does not: the
 		// engine cannot rely on the claim of the instance it runs.
 		{"claim-varies", `after New, (a second instance in process|the engine over gRPC) sees claims .*a claim must be a fact of the configuration`, both("Lifecycle/Claims")},
+		// One instance syncs by id, the next by name: the engine checks
+		// the sync block against one instance and runs another.
+		{"keys-vary", `after Open, (a second instance in process|the engine over gRPC) sees claims .*KeyColumns.*a claim must be a fact of the configuration and of what Open found`, both("Lifecycle/Claims")},
 	} {
 		t.Run(tc.mode, func(t *testing.T) { runScenario(t, "sink/"+tc.mode).fails(t, tc.want, tc.cases...) })
 	}
@@ -82,8 +85,8 @@ func sinkSuite(t *testing.T, mode string) {
 var instances atomic.Int64
 
 // store upserts rows by id into a destination, and rejects the rows
-// without a name. It claims to be idempotent. Each mode but "good" breaks
-// one rule.
+// without a name. It claims to be idempotent, and syncs by id. Each mode
+// but "good" breaks one rule.
 type store struct {
 	mode     string
 	dest     *destination
@@ -93,6 +96,22 @@ type store struct {
 func (s *store) Open(context.Context, sdk.Host, *arrow.Schema) error { return nil }
 
 func (s *store) Idempotent() bool { return s.mode != "claim-varies" || s.instance%2 == 0 }
+
+func (s *store) KeyColumns() []string {
+	if s.mode == "keys-vary" && s.instance%2 == 1 {
+		return []string{"name"}
+	}
+	return []string{"id"}
+}
+
+// Leave deletes the rows of keys.
+func (s *store) Leave(_ context.Context, keys arrow.RecordBatch, _ sdk.LeaveAction) (sdk.WriteResult, error) {
+	ids := keys.Column(0).(*array.Int64)
+	for i := range ids.Len() {
+		s.dest.remove(fmt.Sprint(ids.Value(i)))
+	}
+	return sdk.WriteResult{Deleted: ids.Len()}, nil
+}
 
 func (s *store) Write(_ context.Context, rec arrow.RecordBatch) (sdk.WriteResult, error) {
 	var res sdk.WriteResult
@@ -152,6 +171,15 @@ func (d *destination) put(key, row string) {
 		d.keys = append(d.keys, key)
 	}
 	d.rows[key] = row
+}
+
+func (d *destination) remove(key string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, ok := d.rows[key]; ok {
+		delete(d.rows, key)
+		d.keys = slices.DeleteFunc(d.keys, func(k string) bool { return k == key })
+	}
 }
 
 // readBack returns the rows as one batch of one column, the rows as

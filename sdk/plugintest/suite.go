@@ -434,11 +434,11 @@ func (c *Common) commonCases(t *testing.T, open func(e *Env, ctx context.Context
 				e.T.Fatalf("configuration %q: %v", c.Config, err)
 			}
 			defer closeInst(e, inst)
-			afterNew = claims(inst)
+			afterNew = claims(inst, false)
 			if err := open(e, e.Ctx, inst); err != nil {
 				e.T.Fatalf("open: %v", err)
 			}
-			return afterNew, claims(inst)
+			return afterNew, claims(inst, true)
 		}
 		wantNew, wantOpen := claimsOf(c.Plugin)
 		gotNew, gotOpen := claimsOf(e.Plugin)
@@ -460,8 +460,9 @@ func (c *Common) commonCases(t *testing.T, open func(e *Env, ctx context.Context
 
 // claims lists what an instance claims through the optional interfaces the
 // engine asks and the wire carries: those whose answer is a bool, when it
-// answers true, and those whose presence matters, when it implements them.
-func claims(inst any) []string {
+// answers true, those whose presence matters, when it implements them, and
+// once opened, when the engine asks, what a syncing sink says of its keys.
+func claims(inst any, opened bool) []string {
 	var out []string
 	if i, ok := inst.(sdk.Idempotent); ok && i.Idempotent() {
 		out = append(out, "sdk.Idempotent")
@@ -477,6 +478,24 @@ func claims(inst any) []string {
 	}
 	if _, ok := inst.(sdk.MemoryReporter); ok {
 		out = append(out, "sdk.MemoryReporter")
+	}
+	if y, ok := inst.(sdk.Syncer); ok {
+		out = append(out, "sdk.Syncer")
+		if opened {
+			out = append(out, fmt.Sprintf("KeyColumns %q", y.KeyColumns()))
+		}
+	}
+	if k, ok := inst.(sdk.KeylessSyncer); ok && opened {
+		if why := k.KeylessReason(); why != "" {
+			out = append(out, fmt.Sprintf("KeylessReason %q", why))
+		}
+	}
+	if l, ok := inst.(sdk.LeaveLimiter); ok && opened {
+		for _, a := range []sdk.LeaveAction{sdk.LeaveClear, sdk.LeaveDeactivate, sdk.LeaveDelete} {
+			if why := l.LeaveUnsupported(a); why != "" {
+				out = append(out, fmt.Sprintf("LeaveUnsupported(%s) %q", a, why))
+			}
+		}
 	}
 	return out
 }
@@ -494,7 +513,6 @@ func notCarried(e *Env, p sdk.Plugin, v cty.Value) []string {
 		name string
 		ok   bool
 	}{
-		{"sdk.Syncer", is[sdk.Syncer](inst)},
 		{"sdk.Checker", is[sdk.Checker](inst)},
 		{"sdk.Planner", is[sdk.Planner](inst)},
 		{"sdk.MappingTester", is[sdk.MappingTester](inst)},

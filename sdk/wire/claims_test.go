@@ -2,8 +2,10 @@ package wire
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -30,6 +32,11 @@ type claimsConfig struct {
 	AtOpen      bool `sluice:"at_open"`
 	Abort       bool `sluice:"abort"`
 	Report      bool `sluice:"report"`
+	// Keys makes the sink an sdk.Syncer with those key columns; Keyless
+	// and NoDelete its KeylessReason and LeaveUnsupported(delete).
+	Keys     []string `sluice:"keys"`
+	Keyless  string   `sluice:"keyless"`
+	NoDelete string   `sluice:"no_delete"`
 }
 
 // callLog records which of a test sink's Close and Abort the plugin side got.
@@ -85,6 +92,29 @@ type reportingSink struct{ *claimSink }
 
 func (reportingSink) MemoryHeld() int64 { return 42 }
 
+// syncingSink is a claimSink that syncs by cfg.Keys, known once opened.
+type syncingSink struct{ *claimSink }
+
+func (s syncingSink) KeyColumns() []string {
+	if !s.opened {
+		return nil
+	}
+	return s.cfg.Keys
+}
+
+func (s syncingSink) Leave(context.Context, arrow.RecordBatch, sdk.LeaveAction) (sdk.WriteResult, error) {
+	return sdk.WriteResult{}, nil
+}
+
+func (s syncingSink) KeylessReason() string { return s.cfg.Keyless }
+
+func (s syncingSink) LeaveUnsupported(a sdk.LeaveAction) string {
+	if a == sdk.LeaveDelete {
+		return s.cfg.NoDelete
+	}
+	return ""
+}
+
 type claimSource struct {
 	cfg    claimsConfig
 	opened bool
@@ -114,6 +144,8 @@ func claimPlugins(log *callLog) []sdk.Plugin {
 				return abortingSink{s}, nil
 			case c.Report:
 				return reportingSink{s}, nil
+			case c.Keys != nil:
+				return syncingSink{s}, nil
 			}
 			return s, nil
 		}),
@@ -127,8 +159,9 @@ func claimPlugins(log *callLog) []sdk.Plugin {
 	}
 }
 
-// claimsOf lists an instance's claims as the engine reads them.
-func claimsOf(inst any) []string {
+// claimsOf lists an instance's claims as the engine reads them; what a
+// syncing sink says of its keys only once opened, when the engine asks.
+func claimsOf(inst any, opened bool) []string {
 	var out []string
 	if i, ok := inst.(sdk.Idempotent); ok && i.Idempotent() {
 		out = append(out, "idempotent")
@@ -143,6 +176,22 @@ func claimsOf(inst any) []string {
 		out = append(out, "reporter")
 		if r.MemoryHeld() == 0 {
 			out = append(out, "reports nothing")
+		}
+	}
+	if y, ok := inst.(sdk.Syncer); ok {
+		out = append(out, "syncer")
+		if opened {
+			out = append(out, "keys "+strings.Join(y.KeyColumns(), ","))
+		}
+	}
+	if k, ok := inst.(sdk.KeylessSyncer); ok && opened && k.KeylessReason() != "" {
+		out = append(out, "keyless: "+k.KeylessReason())
+	}
+	if l, ok := inst.(sdk.LeaveLimiter); ok && opened {
+		for _, a := range []sdk.LeaveAction{sdk.LeaveClear, sdk.LeaveDeactivate, sdk.LeaveDelete} {
+			if why := l.LeaveUnsupported(a); why != "" {
+				out = append(out, fmt.Sprintf("no %s: %s", a, why))
+			}
 		}
 	}
 	return out
@@ -219,6 +268,9 @@ func TestClaimsCrossTheWire(t *testing.T) {
 		{sdk.KindSink, `abort = true`, []string{"aborter"}, []string{"aborter"}},
 		{sdk.KindSink, "abort = true\nidempotent = true", []string{"idempotent", "aborter"}, []string{"idempotent", "aborter"}},
 		{sdk.KindSink, `report = true`, []string{"reporter"}, []string{"reporter"}},
+		{sdk.KindSink, `keys = ["id", "region"]`, []string{"syncer"}, []string{"syncer", "keys id,region"}},
+		{sdk.KindSink, "keys = []\nkeyless = \"it creates a record per row\"", []string{"syncer"}, []string{"syncer", "keys ", "keyless: it creates a record per row"}},
+		{sdk.KindSink, "keys = [\"id\"]\nno_delete = \"records cannot be deleted\"", []string{"syncer"}, []string{"syncer", "keys id", "no delete: records cannot be deleted"}},
 		{sdk.KindSource, ``, nil, nil},
 		{sdk.KindSource, `incremental = true`, []string{"incremental"}, []string{"incremental"}},
 		{sdk.KindSource, "incremental = true\nat_open = true", nil, []string{"incremental"}},
@@ -233,11 +285,11 @@ func TestClaimsCrossTheWire(t *testing.T) {
 				where = "over gRPC"
 			}
 			inst := newInstance(t, p, tc.body)
-			if got := claimsOf(inst); !slices.Equal(got, tc.afterNew) {
+			if got := claimsOf(inst, false); !slices.Equal(got, tc.afterNew) {
 				t.Errorf("%s %q %s: after New, claims %q, want %q", tc.kind, tc.body, where, got, tc.afterNew)
 			}
 			openInstance(t, inst, mem)
-			if got := claimsOf(inst); !slices.Equal(got, tc.afterOpen) {
+			if got := claimsOf(inst, true); !slices.Equal(got, tc.afterOpen) {
 				t.Errorf("%s %q %s: after Open, claims %q, want %q", tc.kind, tc.body, where, got, tc.afterOpen)
 			}
 			closeInstance(inst)
@@ -271,13 +323,13 @@ func oneRow(mem memory.Allocator) arrow.RecordBatch {
 }
 
 // olderPlugin is the server of a plugin binary that predates the claims in
-// NewResponse and OpenResponse, and the Abort call.
+// NewResponse and OpenResponse, and the Abort and Leave calls.
 type olderPlugin struct{ *Server }
 
 func (o olderPlugin) New(ctx context.Context, req *pb.NewRequest) (*pb.NewResponse, error) {
 	resp, err := o.Server.New(ctx, req)
 	if resp != nil {
-		resp.Aborter, resp.Idempotent, resp.Incremental = false, false, false
+		resp.Aborter, resp.Idempotent, resp.Incremental, resp.Syncer = false, false, false, false
 	}
 	return resp, err
 }
@@ -285,9 +337,13 @@ func (o olderPlugin) New(ctx context.Context, req *pb.NewRequest) (*pb.NewRespon
 func (o olderPlugin) Open(ctx context.Context, req *pb.OpenRequest) (*pb.OpenResponse, error) {
 	resp, err := o.Server.Open(ctx, req)
 	if resp != nil {
-		resp.Idempotent, resp.Incremental = false, false
+		resp.Idempotent, resp.Incremental, resp.Sync = false, false, nil
 	}
 	return resp, err
+}
+
+func (olderPlugin) Leave(context.Context, *pb.LeaveRequest) (*pb.Batch, error) {
+	return nil, status.Error(codes.Unimplemented, "method Leave not implemented")
 }
 
 func (olderPlugin) Abort(context.Context, *pb.InstanceRef) (*pb.CloseResponse, error) {
@@ -298,7 +354,8 @@ func (olderPlugin) Abort(context.Context, *pb.InstanceRef) (*pb.CloseResponse, e
 // idempotent and its sources not incremental to the engine, which then
 // starts runs from the beginning, as it always did with them; its sinks
 // are no Aborter, so the engine closes them and never calls the Abort it
-// does not know.
+// does not know, and no Syncer, so the engine refuses their sync blocks
+// before it could call the Leave they do not know.
 func TestAnOlderPluginClaimsNothing(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
@@ -327,14 +384,21 @@ func TestAnOlderPluginClaimsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range remote {
-		inst := newInstance(t, p, "idempotent = true\nincremental = true\nabort = true")
-		openInstance(t, inst, mem)
-		if got := claimsOf(inst); len(got) != 0 {
-			t.Errorf("%s of an older plugin claims %q, want nothing", p.Kind(), got)
+		bodies := []string{"idempotent = true\nincremental = true\nabort = true"}
+		if p.Kind() == sdk.KindSink {
+			// A sink is one of aborting and syncing at a time.
+			bodies = append(bodies, "keys = [\"n\"]")
 		}
-		closeInstance(inst)
+		for _, body := range bodies {
+			inst := newInstance(t, p, body)
+			openInstance(t, inst, mem)
+			if got := claimsOf(inst, true); len(got) != 0 {
+				t.Errorf("%s %q of an older plugin claims %q, want nothing", p.Kind(), body, got)
+			}
+			closeInstance(inst)
+		}
 	}
-	if got := log.take(); !slices.Equal(got, []string{"Close"}) {
+	if got := log.take(); !slices.Equal(got, []string{"Close", "Close"}) {
 		t.Errorf("the older plugin's sink got %q, want Close", got)
 	}
 }

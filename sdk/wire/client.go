@@ -179,25 +179,7 @@ func (p *remotePlugin) New(ctx context.Context, config cty.Value) (any, error) {
 		return s, nil
 	case sdk.KindSink:
 		s := &remoteSink{remote: base, maxInFlight: max(p.info.Writes.InFlight, p.info.Writes.MaxInFlight)}
-		switch {
-		case resp.Aborter && resp.MemoryReporter:
-			return &struct {
-				*remoteSink
-				aborter
-				reporter
-			}{s, aborter{s}, reporter{base}}, nil
-		case resp.Aborter:
-			return &struct {
-				*remoteSink
-				aborter
-			}{s, aborter{s}}, nil
-		case resp.MemoryReporter:
-			return &struct {
-				*remoteSink
-				reporter
-			}{s, reporter{base}}, nil
-		}
-		return s, nil
+		return sinkWith(s, resp), nil
 	}
 	t := &remoteTransform{remote: base}
 	switch {
@@ -231,6 +213,8 @@ type remote struct {
 	// idempotent and incremental are the instance's claims, as New and
 	// then Open reported them.
 	idempotent, incremental atomic.Bool
+	// sync is what a syncing sink said of its keys at Open (nil before).
+	sync atomic.Pointer[pb.SyncClaims]
 }
 
 func (r *remote) claim(idempotent, incremental bool) {
@@ -260,6 +244,7 @@ func (r *remote) openTransform(ctx context.Context, host sdk.Host, in *arrow.Sch
 	}
 	r.headed = resp.HeadedFrames
 	r.claim(resp.Idempotent, resp.Incremental)
+	r.sync.Store(resp.Sync)
 	out, err := decodeSchema(resp.OutSchema)
 	return resp, out, err
 }

@@ -121,14 +121,7 @@ func (s *remoteSink) Write(ctx context.Context, rec arrow.RecordBatch) (sdk.Writ
 	if r.err != nil {
 		return sdk.WriteResult{}, s.c.broken(ctx, r.err)
 	}
-	h := r.h
-	if h.Error != nil {
-		return sdk.WriteResult{}, decodeError(h.Error)
-	}
-	return sdk.WriteResult{
-		Rejects: decodeRowErrors(h.Rejects), Skipped: int(h.Skipped), Deduplicated: int(h.Deduplicated),
-		Created: int(h.Created), Updated: int(h.Updated), Unchanged: int(h.Unchanged), Deleted: int(h.Deleted),
-	}, nil
+	return writeResultFromPB(r.h)
 }
 
 // ensureStream opens the write stream at the first Write, with a window
@@ -202,4 +195,55 @@ func (ws *writeStream) fail(err error) {
 		reply <- writeReply{err: ws.err}
 		delete(ws.waiting, seq)
 	}
+}
+
+// sinkWith returns s as a type that implements the optional interfaces
+// whose presence matters that resp says the plugin's sink implements, and
+// only those: an Aborter's Abort replaces Close, and a Syncer is what lets
+// a sink have a sync block.
+func sinkWith(s *remoteSink, resp *pb.NewResponse) sdk.Sink {
+	a, r, y := aborter{s}, reporter{s.remote}, syncer{s}
+	switch {
+	case resp.Aborter && resp.MemoryReporter && resp.Syncer:
+		return &struct {
+			*remoteSink
+			aborter
+			reporter
+			syncer
+		}{s, a, r, y}
+	case resp.Aborter && resp.MemoryReporter:
+		return &struct {
+			*remoteSink
+			aborter
+			reporter
+		}{s, a, r}
+	case resp.Aborter && resp.Syncer:
+		return &struct {
+			*remoteSink
+			aborter
+			syncer
+		}{s, a, y}
+	case resp.MemoryReporter && resp.Syncer:
+		return &struct {
+			*remoteSink
+			reporter
+			syncer
+		}{s, r, y}
+	case resp.Aborter:
+		return &struct {
+			*remoteSink
+			aborter
+		}{s, a}
+	case resp.MemoryReporter:
+		return &struct {
+			*remoteSink
+			reporter
+		}{s, r}
+	case resp.Syncer:
+		return &struct {
+			*remoteSink
+			syncer
+		}{s, y}
+	}
+	return s
 }

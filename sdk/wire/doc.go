@@ -121,27 +121,39 @@
 // sorts are carried:
 //
 //   - Claims, the interfaces that answer a question (Idempotent,
-//     Incremental): NewResponse carries the answer after New and
+//     Incremental; a Syncer's KeyColumns, KeylessReason and
+//     LeaveUnsupported): NewResponse carries the answer after New and
 //     OpenResponse after Open, since a claim may depend on what Open found
 //     and the engine asks after Open. The engine's side implements them
 //     always and returns the last answer; a plugin that does not implement
-//     one answers false, which the engine takes as it takes an instance
-//     without the interface. A plugin that predates the fields sends
-//     false too, so it claims nothing.
+//     one answers false, or "", which the engine takes as it takes an
+//     instance without the interface. A plugin that predates the fields
+//     sends false too, so it claims nothing. A Syncer's keys come with
+//     OpenResponse only (SyncClaims), since KeyColumns is valid only after
+//     Open; LeaveUnsupported is asked there of each of the three leave
+//     actions, since the wire cannot ask later.
 //   - Interfaces whose presence matters (Aborter, whose Abort replaces
-//     Close; Flusher; MemoryReporter): NewResponse says whether the
-//     instance implements each, and the engine's side returns a type that
-//     implements exactly those. Their methods are calls (Abort, MemoryHeld,
-//     a Batch header with flush). An older plugin says none, and is never
-//     sent a call it does not know.
+//     Close; Flusher; MemoryReporter; Syncer, which lets a sink have a
+//     sync block): NewResponse says whether the instance implements each,
+//     and the engine's side returns a type that implements exactly those.
+//     Their methods are calls (Abort, MemoryHeld, Leave, a Batch header
+//     with flush). An older plugin says none, and is never sent a call it
+//     does not know. The engine's side of a Syncer is also a KeylessSyncer
+//     and a LeaveLimiter, answering "" for a sink that is not, which is
+//     the same to the engine.
 //
-// Not carried: sdk.Syncer (its Leave is a call with a batch of keys; a
-// plugin binary's sink cannot sync), sdk.Checker, sdk.Planner and
-// sdk.MappingTester. The engine's side does not implement them, so the
-// engine treats a plugin binary as one without them, and says so where
-// it matters (a sync block is refused). sdk.Projector is applied on the
-// plugin's side, and the engine's side of every transform is an
-// sdk.Pipeliner (Flow control).
+// Leave is a unary call of its own, not a message on the write stream: its
+// keys have their own schema, where a stream's IPC stream has one schema,
+// and the engine calls it once the writes are done. The keys cross as an
+// Arrow IPC stream of one batch, and the result as a Batch header, as a
+// Write's does. Keys larger than half the message limit are split by rows
+// into several calls, whose rejects the engine's side renumbers from the
+// first row: to the engine it is one Leave.
+//
+// Not carried: sdk.Checker, sdk.Planner and sdk.MappingTester. The engine's
+// side does not implement them, so the engine treats a plugin binary as one
+// without them. sdk.Projector is applied on the plugin's side, and the
+// engine's side of every transform is an sdk.Pipeliner (Flow control).
 //
 // # Versions
 //

@@ -166,7 +166,8 @@ func (s *Server) New(ctx context.Context, req *pb.NewRequest) (*pb.NewResponse, 
 	s.mu.Unlock()
 	_, reporter := v.(sdk.MemoryReporter)
 	_, aborter := v.(sdk.Aborter)
-	resp := &pb.NewResponse{Instance: in.id, Flusher: flusher, MemoryReporter: reporter, Aborter: aborter && in.sink != nil}
+	_, syncer := in.sink.(sdk.Syncer)
+	resp := &pb.NewResponse{Instance: in.id, Flusher: flusher, MemoryReporter: reporter, Aborter: aborter && in.sink != nil, Syncer: syncer}
 	resp.Idempotent, resp.Incremental = in.claims()
 	return resp, nil
 }
@@ -241,6 +242,7 @@ func (s *Server) Open(ctx context.Context, req *pb.OpenRequest) (*pb.OpenRespons
 	}
 	resp := &pb.OpenResponse{OutSchema: b, HeadedFrames: req.HeadedFrames}
 	resp.Idempotent, resp.Incremental = in.claims()
+	resp.Sync = in.syncClaims()
 	if in.proj != nil {
 		resp.Projection = in.proj.toPB()
 	}

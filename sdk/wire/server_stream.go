@@ -380,11 +380,8 @@ func (s *Server) Write(stream pb.Plugin_WriteServer) error {
 			defer func() { <-slots }()
 			res, err := in.sink.Write(ctx, rec)
 			rec.Release()
-			out := &pb.Batch{
-				Seq: h.Seq, Rejects: encodeRowErrors(res.Rejects), Skipped: int64(res.Skipped), Deduplicated: int64(res.Deduplicated),
-				Created: int64(res.Created), Updated: int64(res.Updated), Unchanged: int64(res.Unchanged), Deleted: int64(res.Deleted),
-				Error: encodeError(err),
-			}
+			out := writeResultToPB(res, err)
+			out.Seq = h.Seq
 			// A failed send means the engine is gone; its side reports it.
 			_ = snd.send(out, nil)
 		}()

@@ -304,8 +304,11 @@ type NewResponse struct {
 	// sdk.Idempotent) or Incremental (a source, sdk.Incremental) returns
 	// after New; OpenResponse repeats them after Open, which is when the
 	// engine asks. False when it does not implement the interface.
-	Idempotent    bool `protobuf:"varint,6,opt,name=idempotent,proto3" json:"idempotent,omitempty"`
-	Incremental   bool `protobuf:"varint,7,opt,name=incremental,proto3" json:"incremental,omitempty"`
+	Idempotent  bool `protobuf:"varint,6,opt,name=idempotent,proto3" json:"idempotent,omitempty"`
+	Incremental bool `protobuf:"varint,7,opt,name=incremental,proto3" json:"incremental,omitempty"`
+	// syncer: a sink that is an sdk.Syncer. What it says of its keys comes
+	// with OpenResponse, since KeyColumns is valid only after Open.
+	Syncer        bool `protobuf:"varint,8,opt,name=syncer,proto3" json:"syncer,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -385,6 +388,13 @@ func (x *NewResponse) GetIdempotent() bool {
 func (x *NewResponse) GetIncremental() bool {
 	if x != nil {
 		return x.Incremental
+	}
+	return false
+}
+
+func (x *NewResponse) GetSyncer() bool {
+	if x != nil {
+		return x.Syncer
 	}
 	return false
 }
@@ -486,8 +496,11 @@ type OpenResponse struct {
 	HeadedFrames bool `protobuf:"varint,4,opt,name=headed_frames,json=headedFrames,proto3" json:"headed_frames,omitempty"`
 	// idempotent and incremental are the instance's claims after Open, as in
 	// NewResponse: a claim may depend on what Open found.
-	Idempotent    bool `protobuf:"varint,5,opt,name=idempotent,proto3" json:"idempotent,omitempty"`
-	Incremental   bool `protobuf:"varint,6,opt,name=incremental,proto3" json:"incremental,omitempty"`
+	Idempotent  bool `protobuf:"varint,5,opt,name=idempotent,proto3" json:"idempotent,omitempty"`
+	Incremental bool `protobuf:"varint,6,opt,name=incremental,proto3" json:"incremental,omitempty"`
+	// sync is what a sink that is an sdk.Syncer says of its keys after
+	// Open, which is when the engine asks; unset for other instances.
+	Sync          *SyncClaims `protobuf:"bytes,7,opt,name=sync,proto3" json:"sync,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -564,6 +577,145 @@ func (x *OpenResponse) GetIncremental() bool {
 	return false
 }
 
+func (x *OpenResponse) GetSync() *SyncClaims {
+	if x != nil {
+		return x.Sync
+	}
+	return nil
+}
+
+// SyncClaims are a syncing sink's answers to the questions the engine asks
+// of it before a run.
+type SyncClaims struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// key_columns is what KeyColumns returns.
+	KeyColumns []string `protobuf:"bytes,1,rep,name=key_columns,json=keyColumns,proto3" json:"key_columns,omitempty"`
+	// keyless_reason is what KeylessReason returns (sdk.KeylessSyncer), ""
+	// when the sink does not implement it.
+	KeylessReason string `protobuf:"bytes,2,opt,name=keyless_reason,json=keylessReason,proto3" json:"keyless_reason,omitempty"`
+	// leave_unsupported maps each leave action ("clear", "deactivate",
+	// "delete") the sink cannot take to LeaveUnsupported's reason
+	// (sdk.LeaveLimiter); an action it can take has no entry.
+	LeaveUnsupported map[string]string `protobuf:"bytes,3,rep,name=leave_unsupported,json=leaveUnsupported,proto3" json:"leave_unsupported,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *SyncClaims) Reset() {
+	*x = SyncClaims{}
+	mi := &file_plugin_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SyncClaims) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SyncClaims) ProtoMessage() {}
+
+func (x *SyncClaims) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SyncClaims.ProtoReflect.Descriptor instead.
+func (*SyncClaims) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *SyncClaims) GetKeyColumns() []string {
+	if x != nil {
+		return x.KeyColumns
+	}
+	return nil
+}
+
+func (x *SyncClaims) GetKeylessReason() string {
+	if x != nil {
+		return x.KeylessReason
+	}
+	return ""
+}
+
+func (x *SyncClaims) GetLeaveUnsupported() map[string]string {
+	if x != nil {
+		return x.LeaveUnsupported
+	}
+	return nil
+}
+
+// LeaveRequest carries a Leave call: the keys of the rows that left, as an
+// Arrow IPC stream of one record batch whose schema is the key columns'.
+// A batch larger than half the message limit is split by rows into several
+// calls, whose results the engine's side joins.
+type LeaveRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Instance      uint64                 `protobuf:"varint,1,opt,name=instance,proto3" json:"instance,omitempty"`
+	Action        string                 `protobuf:"bytes,2,opt,name=action,proto3" json:"action,omitempty"`
+	Keys          []byte                 `protobuf:"bytes,3,opt,name=keys,proto3" json:"keys,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LeaveRequest) Reset() {
+	*x = LeaveRequest{}
+	mi := &file_plugin_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LeaveRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LeaveRequest) ProtoMessage() {}
+
+func (x *LeaveRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_plugin_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LeaveRequest.ProtoReflect.Descriptor instead.
+func (*LeaveRequest) Descriptor() ([]byte, []int) {
+	return file_plugin_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *LeaveRequest) GetInstance() uint64 {
+	if x != nil {
+		return x.Instance
+	}
+	return 0
+}
+
+func (x *LeaveRequest) GetAction() string {
+	if x != nil {
+		return x.Action
+	}
+	return ""
+}
+
+func (x *LeaveRequest) GetKeys() []byte {
+	if x != nil {
+		return x.Keys
+	}
+	return nil
+}
+
 // Projection is what a transform's Columns said, resolved against its
 // schemas. Process calls carry an IPC stream of just the input columns
 // reads lists, in that order; the plugin puts all-null placeholders in
@@ -583,7 +735,7 @@ type Projection struct {
 
 func (x *Projection) Reset() {
 	*x = Projection{}
-	mi := &file_plugin_proto_msgTypes[8]
+	mi := &file_plugin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -595,7 +747,7 @@ func (x *Projection) String() string {
 func (*Projection) ProtoMessage() {}
 
 func (x *Projection) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[8]
+	mi := &file_plugin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -608,7 +760,7 @@ func (x *Projection) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Projection.ProtoReflect.Descriptor instead.
 func (*Projection) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{8}
+	return file_plugin_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Projection) GetReads() []int32 {
@@ -634,7 +786,7 @@ type InstanceRef struct {
 
 func (x *InstanceRef) Reset() {
 	*x = InstanceRef{}
-	mi := &file_plugin_proto_msgTypes[9]
+	mi := &file_plugin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -646,7 +798,7 @@ func (x *InstanceRef) String() string {
 func (*InstanceRef) ProtoMessage() {}
 
 func (x *InstanceRef) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[9]
+	mi := &file_plugin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -659,7 +811,7 @@ func (x *InstanceRef) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use InstanceRef.ProtoReflect.Descriptor instead.
 func (*InstanceRef) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{9}
+	return file_plugin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *InstanceRef) GetInstance() uint64 {
@@ -678,7 +830,7 @@ type CloseResponse struct {
 
 func (x *CloseResponse) Reset() {
 	*x = CloseResponse{}
-	mi := &file_plugin_proto_msgTypes[10]
+	mi := &file_plugin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -690,7 +842,7 @@ func (x *CloseResponse) String() string {
 func (*CloseResponse) ProtoMessage() {}
 
 func (x *CloseResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[10]
+	mi := &file_plugin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -703,7 +855,7 @@ func (x *CloseResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CloseResponse.ProtoReflect.Descriptor instead.
 func (*CloseResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{10}
+	return file_plugin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CloseResponse) GetError() *Error {
@@ -722,7 +874,7 @@ type MemoryHeldResponse struct {
 
 func (x *MemoryHeldResponse) Reset() {
 	*x = MemoryHeldResponse{}
-	mi := &file_plugin_proto_msgTypes[11]
+	mi := &file_plugin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -734,7 +886,7 @@ func (x *MemoryHeldResponse) String() string {
 func (*MemoryHeldResponse) ProtoMessage() {}
 
 func (x *MemoryHeldResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[11]
+	mi := &file_plugin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -747,7 +899,7 @@ func (x *MemoryHeldResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MemoryHeldResponse.ProtoReflect.Descriptor instead.
 func (*MemoryHeldResponse) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{11}
+	return file_plugin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *MemoryHeldResponse) GetBytes() int64 {
@@ -772,7 +924,7 @@ type Error struct {
 
 func (x *Error) Reset() {
 	*x = Error{}
-	mi := &file_plugin_proto_msgTypes[12]
+	mi := &file_plugin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -784,7 +936,7 @@ func (x *Error) String() string {
 func (*Error) ProtoMessage() {}
 
 func (x *Error) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[12]
+	mi := &file_plugin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -797,7 +949,7 @@ func (x *Error) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Error.ProtoReflect.Descriptor instead.
 func (*Error) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{12}
+	return file_plugin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Error) GetMessage() string {
@@ -836,7 +988,7 @@ type Diagnostic struct {
 
 func (x *Diagnostic) Reset() {
 	*x = Diagnostic{}
-	mi := &file_plugin_proto_msgTypes[13]
+	mi := &file_plugin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -848,7 +1000,7 @@ func (x *Diagnostic) String() string {
 func (*Diagnostic) ProtoMessage() {}
 
 func (x *Diagnostic) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[13]
+	mi := &file_plugin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -861,7 +1013,7 @@ func (x *Diagnostic) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Diagnostic.ProtoReflect.Descriptor instead.
 func (*Diagnostic) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{13}
+	return file_plugin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Diagnostic) GetWarning() bool {
@@ -919,7 +1071,7 @@ type RowError struct {
 
 func (x *RowError) Reset() {
 	*x = RowError{}
-	mi := &file_plugin_proto_msgTypes[14]
+	mi := &file_plugin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -931,7 +1083,7 @@ func (x *RowError) String() string {
 func (*RowError) ProtoMessage() {}
 
 func (x *RowError) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[14]
+	mi := &file_plugin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -944,7 +1096,7 @@ func (x *RowError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RowError.ProtoReflect.Descriptor instead.
 func (*RowError) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{14}
+	return file_plugin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *RowError) GetRow() int64 {
@@ -1001,7 +1153,7 @@ type Msg struct {
 
 func (x *Msg) Reset() {
 	*x = Msg{}
-	mi := &file_plugin_proto_msgTypes[15]
+	mi := &file_plugin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1013,7 +1165,7 @@ func (x *Msg) String() string {
 func (*Msg) ProtoMessage() {}
 
 func (x *Msg) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[15]
+	mi := &file_plugin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1026,7 +1178,7 @@ func (x *Msg) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Msg.ProtoReflect.Descriptor instead.
 func (*Msg) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{15}
+	return file_plugin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Msg) GetBody() isMsg_Body {
@@ -1133,7 +1285,7 @@ type Frame struct {
 
 func (x *Frame) Reset() {
 	*x = Frame{}
-	mi := &file_plugin_proto_msgTypes[16]
+	mi := &file_plugin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1145,7 +1297,7 @@ func (x *Frame) String() string {
 func (*Frame) ProtoMessage() {}
 
 func (x *Frame) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[16]
+	mi := &file_plugin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1158,7 +1310,7 @@ func (x *Frame) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Frame.ProtoReflect.Descriptor instead.
 func (*Frame) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{16}
+	return file_plugin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Frame) GetDataHeader() []byte {
@@ -1204,7 +1356,7 @@ type Start struct {
 
 func (x *Start) Reset() {
 	*x = Start{}
-	mi := &file_plugin_proto_msgTypes[17]
+	mi := &file_plugin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1216,7 +1368,7 @@ func (x *Start) String() string {
 func (*Start) ProtoMessage() {}
 
 func (x *Start) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[17]
+	mi := &file_plugin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1229,7 +1381,7 @@ func (x *Start) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Start.ProtoReflect.Descriptor instead.
 func (*Start) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{17}
+	return file_plugin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Start) GetInstance() uint64 {
@@ -1269,7 +1421,7 @@ type Credit struct {
 
 func (x *Credit) Reset() {
 	*x = Credit{}
-	mi := &file_plugin_proto_msgTypes[18]
+	mi := &file_plugin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1281,7 +1433,7 @@ func (x *Credit) String() string {
 func (*Credit) ProtoMessage() {}
 
 func (x *Credit) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[18]
+	mi := &file_plugin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1294,7 +1446,7 @@ func (x *Credit) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Credit.ProtoReflect.Descriptor instead.
 func (*Credit) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{18}
+	return file_plugin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Credit) GetN() uint32 {
@@ -1339,7 +1491,7 @@ type Batch struct {
 
 func (x *Batch) Reset() {
 	*x = Batch{}
-	mi := &file_plugin_proto_msgTypes[19]
+	mi := &file_plugin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1351,7 +1503,7 @@ func (x *Batch) String() string {
 func (*Batch) ProtoMessage() {}
 
 func (x *Batch) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[19]
+	mi := &file_plugin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1364,7 +1516,7 @@ func (x *Batch) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Batch.ProtoReflect.Descriptor instead.
 func (*Batch) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{19}
+	return file_plugin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Batch) GetSeq() uint64 {
@@ -1496,7 +1648,7 @@ type End struct {
 
 func (x *End) Reset() {
 	*x = End{}
-	mi := &file_plugin_proto_msgTypes[20]
+	mi := &file_plugin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1508,7 +1660,7 @@ func (x *End) String() string {
 func (*End) ProtoMessage() {}
 
 func (x *End) ProtoReflect() protoreflect.Message {
-	mi := &file_plugin_proto_msgTypes[20]
+	mi := &file_plugin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1521,7 +1673,7 @@ func (x *End) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use End.ProtoReflect.Descriptor instead.
 func (*End) Descriptor() ([]byte, []int) {
-	return file_plugin_proto_rawDescGZIP(), []int{20}
+	return file_plugin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *End) GetError() *Error {
@@ -1553,7 +1705,7 @@ const file_plugin_proto_rawDesc = "" +
 	"NewRequest\x12\x12\n" +
 	"\x04kind\x18\x01 \x01(\tR\x04kind\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x126\n" +
-	"\x06config\x18\x03 \x01(\v2\x1e.sluice.plugin.v1.DynamicValueR\x06config\"\xf7\x01\n" +
+	"\x06config\x18\x03 \x01(\v2\x1e.sluice.plugin.v1.DynamicValueR\x06config\"\x8f\x02\n" +
 	"\vNewResponse\x12\x1a\n" +
 	"\binstance\x18\x01 \x01(\x04R\binstance\x12-\n" +
 	"\x05error\x18\x02 \x01(\v2\x17.sluice.plugin.v1.ErrorR\x05error\x12\x18\n" +
@@ -1563,13 +1715,14 @@ const file_plugin_proto_rawDesc = "" +
 	"\n" +
 	"idempotent\x18\x06 \x01(\bR\n" +
 	"idempotent\x12 \n" +
-	"\vincremental\x18\a \x01(\bR\vincremental\"\xa1\x01\n" +
+	"\vincremental\x18\a \x01(\bR\vincremental\x12\x16\n" +
+	"\x06syncer\x18\b \x01(\bR\x06syncer\"\xa1\x01\n" +
 	"\vOpenRequest\x12\x1a\n" +
 	"\binstance\x18\x01 \x01(\x04R\binstance\x12\x18\n" +
 	"\aoffline\x18\x02 \x01(\bR\aoffline\x12\x1b\n" +
 	"\tin_schema\x18\x03 \x01(\fR\binSchema\x12\x1a\n" +
 	"\bcolumnar\x18\x04 \x01(\bR\bcolumnar\x12#\n" +
-	"\rheaded_frames\x18\x05 \x01(\bR\fheadedFrames\"\x81\x02\n" +
+	"\rheaded_frames\x18\x05 \x01(\bR\fheadedFrames\"\xb3\x02\n" +
 	"\fOpenResponse\x12\x1d\n" +
 	"\n" +
 	"out_schema\x18\x01 \x01(\fR\toutSchema\x12-\n" +
@@ -1581,7 +1734,21 @@ const file_plugin_proto_rawDesc = "" +
 	"\n" +
 	"idempotent\x18\x05 \x01(\bR\n" +
 	"idempotent\x12 \n" +
-	"\vincremental\x18\x06 \x01(\bR\vincremental\":\n" +
+	"\vincremental\x18\x06 \x01(\bR\vincremental\x120\n" +
+	"\x04sync\x18\a \x01(\v2\x1c.sluice.plugin.v1.SyncClaimsR\x04sync\"\xfa\x01\n" +
+	"\n" +
+	"SyncClaims\x12\x1f\n" +
+	"\vkey_columns\x18\x01 \x03(\tR\n" +
+	"keyColumns\x12%\n" +
+	"\x0ekeyless_reason\x18\x02 \x01(\tR\rkeylessReason\x12_\n" +
+	"\x11leave_unsupported\x18\x03 \x03(\v22.sluice.plugin.v1.SyncClaims.LeaveUnsupportedEntryR\x10leaveUnsupported\x1aC\n" +
+	"\x15LeaveUnsupportedEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"V\n" +
+	"\fLeaveRequest\x12\x1a\n" +
+	"\binstance\x18\x01 \x01(\x04R\binstance\x12\x16\n" +
+	"\x06action\x18\x02 \x01(\tR\x06action\x12\x12\n" +
+	"\x04keys\x18\x03 \x01(\fR\x04keys\":\n" +
 	"\n" +
 	"Projection\x12\x14\n" +
 	"\x05reads\x18\x01 \x03(\x05R\x05reads\x12\x16\n" +
@@ -1654,7 +1821,7 @@ const file_plugin_proto_rawDesc = "" +
 	"\x04keep\x18\x10 \x01(\fR\x04keep\x12\x19\n" +
 	"\bhas_keep\x18\x11 \x01(\bR\ahasKeep\"4\n" +
 	"\x03End\x12-\n" +
-	"\x05error\x18\x01 \x01(\v2\x17.sluice.plugin.v1.ErrorR\x05error2\xf4\x04\n" +
+	"\x05error\x18\x01 \x01(\v2\x17.sluice.plugin.v1.ErrorR\x05error2\xb6\x05\n" +
 	"\x06Plugin\x12H\n" +
 	"\bDescribe\x12!.sluice.plugin.v1.DescribeRequest\x1a\x19.sluice.plugin.v1.Catalog\x12B\n" +
 	"\x03New\x12\x1c.sluice.plugin.v1.NewRequest\x1a\x1d.sluice.plugin.v1.NewResponse\x12E\n" +
@@ -1662,7 +1829,8 @@ const file_plugin_proto_rawDesc = "" +
 	"\x05Close\x12\x1d.sluice.plugin.v1.InstanceRef\x1a\x1f.sluice.plugin.v1.CloseResponse\x12G\n" +
 	"\x05Abort\x12\x1d.sluice.plugin.v1.InstanceRef\x1a\x1f.sluice.plugin.v1.CloseResponse\x12Q\n" +
 	"\n" +
-	"MemoryHeld\x12\x1d.sluice.plugin.v1.InstanceRef\x1a$.sluice.plugin.v1.MemoryHeldResponse\x128\n" +
+	"MemoryHeld\x12\x1d.sluice.plugin.v1.InstanceRef\x1a$.sluice.plugin.v1.MemoryHeldResponse\x12@\n" +
+	"\x05Leave\x12\x1e.sluice.plugin.v1.LeaveRequest\x1a\x17.sluice.plugin.v1.Batch\x128\n" +
 	"\x04Read\x12\x15.sluice.plugin.v1.Msg\x1a\x15.sluice.plugin.v1.Msg(\x010\x01\x12;\n" +
 	"\aProcess\x12\x15.sluice.plugin.v1.Msg\x1a\x15.sluice.plugin.v1.Msg(\x010\x01\x129\n" +
 	"\x05Write\x12\x15.sluice.plugin.v1.Msg\x1a\x15.sluice.plugin.v1.Msg(\x010\x01B3Z1github.com/sluicedata/sluice/sdk/wire/internal/pbb\x06proto3"
@@ -1679,7 +1847,7 @@ func file_plugin_proto_rawDescGZIP() []byte {
 	return file_plugin_proto_rawDescData
 }
 
-var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_plugin_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
 var file_plugin_proto_goTypes = []any{
 	(*DescribeRequest)(nil),    // 0: sluice.plugin.v1.DescribeRequest
 	(*Catalog)(nil),            // 1: sluice.plugin.v1.Catalog
@@ -1689,60 +1857,67 @@ var file_plugin_proto_goTypes = []any{
 	(*NewResponse)(nil),        // 5: sluice.plugin.v1.NewResponse
 	(*OpenRequest)(nil),        // 6: sluice.plugin.v1.OpenRequest
 	(*OpenResponse)(nil),       // 7: sluice.plugin.v1.OpenResponse
-	(*Projection)(nil),         // 8: sluice.plugin.v1.Projection
-	(*InstanceRef)(nil),        // 9: sluice.plugin.v1.InstanceRef
-	(*CloseResponse)(nil),      // 10: sluice.plugin.v1.CloseResponse
-	(*MemoryHeldResponse)(nil), // 11: sluice.plugin.v1.MemoryHeldResponse
-	(*Error)(nil),              // 12: sluice.plugin.v1.Error
-	(*Diagnostic)(nil),         // 13: sluice.plugin.v1.Diagnostic
-	(*RowError)(nil),           // 14: sluice.plugin.v1.RowError
-	(*Msg)(nil),                // 15: sluice.plugin.v1.Msg
-	(*Frame)(nil),              // 16: sluice.plugin.v1.Frame
-	(*Start)(nil),              // 17: sluice.plugin.v1.Start
-	(*Credit)(nil),             // 18: sluice.plugin.v1.Credit
-	(*Batch)(nil),              // 19: sluice.plugin.v1.Batch
-	(*End)(nil),                // 20: sluice.plugin.v1.End
+	(*SyncClaims)(nil),         // 8: sluice.plugin.v1.SyncClaims
+	(*LeaveRequest)(nil),       // 9: sluice.plugin.v1.LeaveRequest
+	(*Projection)(nil),         // 10: sluice.plugin.v1.Projection
+	(*InstanceRef)(nil),        // 11: sluice.plugin.v1.InstanceRef
+	(*CloseResponse)(nil),      // 12: sluice.plugin.v1.CloseResponse
+	(*MemoryHeldResponse)(nil), // 13: sluice.plugin.v1.MemoryHeldResponse
+	(*Error)(nil),              // 14: sluice.plugin.v1.Error
+	(*Diagnostic)(nil),         // 15: sluice.plugin.v1.Diagnostic
+	(*RowError)(nil),           // 16: sluice.plugin.v1.RowError
+	(*Msg)(nil),                // 17: sluice.plugin.v1.Msg
+	(*Frame)(nil),              // 18: sluice.plugin.v1.Frame
+	(*Start)(nil),              // 19: sluice.plugin.v1.Start
+	(*Credit)(nil),             // 20: sluice.plugin.v1.Credit
+	(*Batch)(nil),              // 21: sluice.plugin.v1.Batch
+	(*End)(nil),                // 22: sluice.plugin.v1.End
+	nil,                        // 23: sluice.plugin.v1.SyncClaims.LeaveUnsupportedEntry
 }
 var file_plugin_proto_depIdxs = []int32{
 	2,  // 0: sluice.plugin.v1.Catalog.plugins:type_name -> sluice.plugin.v1.PluginSpec
 	3,  // 1: sluice.plugin.v1.NewRequest.config:type_name -> sluice.plugin.v1.DynamicValue
-	12, // 2: sluice.plugin.v1.NewResponse.error:type_name -> sluice.plugin.v1.Error
-	12, // 3: sluice.plugin.v1.OpenResponse.error:type_name -> sluice.plugin.v1.Error
-	8,  // 4: sluice.plugin.v1.OpenResponse.projection:type_name -> sluice.plugin.v1.Projection
-	12, // 5: sluice.plugin.v1.CloseResponse.error:type_name -> sluice.plugin.v1.Error
-	13, // 6: sluice.plugin.v1.Error.diagnostics:type_name -> sluice.plugin.v1.Diagnostic
-	16, // 7: sluice.plugin.v1.Msg.frame:type_name -> sluice.plugin.v1.Frame
-	17, // 8: sluice.plugin.v1.Msg.start:type_name -> sluice.plugin.v1.Start
-	18, // 9: sluice.plugin.v1.Msg.credit:type_name -> sluice.plugin.v1.Credit
-	19, // 10: sluice.plugin.v1.Msg.batch:type_name -> sluice.plugin.v1.Batch
-	20, // 11: sluice.plugin.v1.Msg.end:type_name -> sluice.plugin.v1.End
-	19, // 12: sluice.plugin.v1.Frame.batch:type_name -> sluice.plugin.v1.Batch
-	14, // 13: sluice.plugin.v1.Batch.rejects:type_name -> sluice.plugin.v1.RowError
-	12, // 14: sluice.plugin.v1.Batch.error:type_name -> sluice.plugin.v1.Error
-	12, // 15: sluice.plugin.v1.End.error:type_name -> sluice.plugin.v1.Error
-	0,  // 16: sluice.plugin.v1.Plugin.Describe:input_type -> sluice.plugin.v1.DescribeRequest
-	4,  // 17: sluice.plugin.v1.Plugin.New:input_type -> sluice.plugin.v1.NewRequest
-	6,  // 18: sluice.plugin.v1.Plugin.Open:input_type -> sluice.plugin.v1.OpenRequest
-	9,  // 19: sluice.plugin.v1.Plugin.Close:input_type -> sluice.plugin.v1.InstanceRef
-	9,  // 20: sluice.plugin.v1.Plugin.Abort:input_type -> sluice.plugin.v1.InstanceRef
-	9,  // 21: sluice.plugin.v1.Plugin.MemoryHeld:input_type -> sluice.plugin.v1.InstanceRef
-	15, // 22: sluice.plugin.v1.Plugin.Read:input_type -> sluice.plugin.v1.Msg
-	15, // 23: sluice.plugin.v1.Plugin.Process:input_type -> sluice.plugin.v1.Msg
-	15, // 24: sluice.plugin.v1.Plugin.Write:input_type -> sluice.plugin.v1.Msg
-	1,  // 25: sluice.plugin.v1.Plugin.Describe:output_type -> sluice.plugin.v1.Catalog
-	5,  // 26: sluice.plugin.v1.Plugin.New:output_type -> sluice.plugin.v1.NewResponse
-	7,  // 27: sluice.plugin.v1.Plugin.Open:output_type -> sluice.plugin.v1.OpenResponse
-	10, // 28: sluice.plugin.v1.Plugin.Close:output_type -> sluice.plugin.v1.CloseResponse
-	10, // 29: sluice.plugin.v1.Plugin.Abort:output_type -> sluice.plugin.v1.CloseResponse
-	11, // 30: sluice.plugin.v1.Plugin.MemoryHeld:output_type -> sluice.plugin.v1.MemoryHeldResponse
-	15, // 31: sluice.plugin.v1.Plugin.Read:output_type -> sluice.plugin.v1.Msg
-	15, // 32: sluice.plugin.v1.Plugin.Process:output_type -> sluice.plugin.v1.Msg
-	15, // 33: sluice.plugin.v1.Plugin.Write:output_type -> sluice.plugin.v1.Msg
-	25, // [25:34] is the sub-list for method output_type
-	16, // [16:25] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	14, // 2: sluice.plugin.v1.NewResponse.error:type_name -> sluice.plugin.v1.Error
+	14, // 3: sluice.plugin.v1.OpenResponse.error:type_name -> sluice.plugin.v1.Error
+	10, // 4: sluice.plugin.v1.OpenResponse.projection:type_name -> sluice.plugin.v1.Projection
+	8,  // 5: sluice.plugin.v1.OpenResponse.sync:type_name -> sluice.plugin.v1.SyncClaims
+	23, // 6: sluice.plugin.v1.SyncClaims.leave_unsupported:type_name -> sluice.plugin.v1.SyncClaims.LeaveUnsupportedEntry
+	14, // 7: sluice.plugin.v1.CloseResponse.error:type_name -> sluice.plugin.v1.Error
+	15, // 8: sluice.plugin.v1.Error.diagnostics:type_name -> sluice.plugin.v1.Diagnostic
+	18, // 9: sluice.plugin.v1.Msg.frame:type_name -> sluice.plugin.v1.Frame
+	19, // 10: sluice.plugin.v1.Msg.start:type_name -> sluice.plugin.v1.Start
+	20, // 11: sluice.plugin.v1.Msg.credit:type_name -> sluice.plugin.v1.Credit
+	21, // 12: sluice.plugin.v1.Msg.batch:type_name -> sluice.plugin.v1.Batch
+	22, // 13: sluice.plugin.v1.Msg.end:type_name -> sluice.plugin.v1.End
+	21, // 14: sluice.plugin.v1.Frame.batch:type_name -> sluice.plugin.v1.Batch
+	16, // 15: sluice.plugin.v1.Batch.rejects:type_name -> sluice.plugin.v1.RowError
+	14, // 16: sluice.plugin.v1.Batch.error:type_name -> sluice.plugin.v1.Error
+	14, // 17: sluice.plugin.v1.End.error:type_name -> sluice.plugin.v1.Error
+	0,  // 18: sluice.plugin.v1.Plugin.Describe:input_type -> sluice.plugin.v1.DescribeRequest
+	4,  // 19: sluice.plugin.v1.Plugin.New:input_type -> sluice.plugin.v1.NewRequest
+	6,  // 20: sluice.plugin.v1.Plugin.Open:input_type -> sluice.plugin.v1.OpenRequest
+	11, // 21: sluice.plugin.v1.Plugin.Close:input_type -> sluice.plugin.v1.InstanceRef
+	11, // 22: sluice.plugin.v1.Plugin.Abort:input_type -> sluice.plugin.v1.InstanceRef
+	11, // 23: sluice.plugin.v1.Plugin.MemoryHeld:input_type -> sluice.plugin.v1.InstanceRef
+	9,  // 24: sluice.plugin.v1.Plugin.Leave:input_type -> sluice.plugin.v1.LeaveRequest
+	17, // 25: sluice.plugin.v1.Plugin.Read:input_type -> sluice.plugin.v1.Msg
+	17, // 26: sluice.plugin.v1.Plugin.Process:input_type -> sluice.plugin.v1.Msg
+	17, // 27: sluice.plugin.v1.Plugin.Write:input_type -> sluice.plugin.v1.Msg
+	1,  // 28: sluice.plugin.v1.Plugin.Describe:output_type -> sluice.plugin.v1.Catalog
+	5,  // 29: sluice.plugin.v1.Plugin.New:output_type -> sluice.plugin.v1.NewResponse
+	7,  // 30: sluice.plugin.v1.Plugin.Open:output_type -> sluice.plugin.v1.OpenResponse
+	12, // 31: sluice.plugin.v1.Plugin.Close:output_type -> sluice.plugin.v1.CloseResponse
+	12, // 32: sluice.plugin.v1.Plugin.Abort:output_type -> sluice.plugin.v1.CloseResponse
+	13, // 33: sluice.plugin.v1.Plugin.MemoryHeld:output_type -> sluice.plugin.v1.MemoryHeldResponse
+	21, // 34: sluice.plugin.v1.Plugin.Leave:output_type -> sluice.plugin.v1.Batch
+	17, // 35: sluice.plugin.v1.Plugin.Read:output_type -> sluice.plugin.v1.Msg
+	17, // 36: sluice.plugin.v1.Plugin.Process:output_type -> sluice.plugin.v1.Msg
+	17, // 37: sluice.plugin.v1.Plugin.Write:output_type -> sluice.plugin.v1.Msg
+	28, // [28:38] is the sub-list for method output_type
+	18, // [18:28] is the sub-list for method input_type
+	18, // [18:18] is the sub-list for extension type_name
+	18, // [18:18] is the sub-list for extension extendee
+	0,  // [0:18] is the sub-list for field type_name
 }
 
 func init() { file_plugin_proto_init() }
@@ -1750,7 +1925,7 @@ func file_plugin_proto_init() {
 	if File_plugin_proto != nil {
 		return
 	}
-	file_plugin_proto_msgTypes[15].OneofWrappers = []any{
+	file_plugin_proto_msgTypes[17].OneofWrappers = []any{
 		(*Msg_Frame)(nil),
 		(*Msg_Start)(nil),
 		(*Msg_Credit)(nil),
@@ -1763,7 +1938,7 @@ func file_plugin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_plugin_proto_rawDesc), len(file_plugin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   21,
+			NumMessages:   24,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -28,6 +28,7 @@ const (
 	Plugin_Close_FullMethodName      = "/sluice.plugin.v1.Plugin/Close"
 	Plugin_Abort_FullMethodName      = "/sluice.plugin.v1.Plugin/Abort"
 	Plugin_MemoryHeld_FullMethodName = "/sluice.plugin.v1.Plugin/MemoryHeld"
+	Plugin_Leave_FullMethodName      = "/sluice.plugin.v1.Plugin/Leave"
 	Plugin_Read_FullMethodName       = "/sluice.plugin.v1.Plugin/Read"
 	Plugin_Process_FullMethodName    = "/sluice.plugin.v1.Plugin/Process"
 	Plugin_Write_FullMethodName      = "/sluice.plugin.v1.Plugin/Write"
@@ -53,6 +54,13 @@ type PluginClient interface {
 	// that predates it is never asked.
 	Abort(ctx context.Context, in *InstanceRef, opts ...grpc.CallOption) (*CloseResponse, error)
 	MemoryHeld(ctx context.Context, in *InstanceRef, opts ...grpc.CallOption) (*MemoryHeldResponse, error)
+	// Leave runs a sink's Leave (sdk.Syncer) on a batch of keys, whose schema
+	// is not the write stream's, so it is a call of its own rather than a
+	// message on that stream. The result is a Batch header as a Write's
+	// result is: per-row rejects, counts and the call's error. The engine
+	// calls it only on instances whose NewResponse said syncer, so a plugin
+	// that predates it is never asked.
+	Leave(ctx context.Context, in *LeaveRequest, opts ...grpc.CallOption) (*Batch, error)
 	// Read runs a source's Read. The engine sends Start, then a Credit per
 	// batch it has taken; the plugin sends a Batch header, then its records,
 	// while it holds credit, and End when Read returns.
@@ -136,6 +144,16 @@ func (c *pluginClient) MemoryHeld(ctx context.Context, in *InstanceRef, opts ...
 	return out, nil
 }
 
+func (c *pluginClient) Leave(ctx context.Context, in *LeaveRequest, opts ...grpc.CallOption) (*Batch, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(Batch)
+	err := c.cc.Invoke(ctx, Plugin_Leave_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *pluginClient) Read(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[Msg, Msg], error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	stream, err := c.cc.NewStream(ctx, &Plugin_ServiceDesc.Streams[0], Plugin_Read_FullMethodName, cOpts...)
@@ -195,6 +213,13 @@ type PluginServer interface {
 	// that predates it is never asked.
 	Abort(context.Context, *InstanceRef) (*CloseResponse, error)
 	MemoryHeld(context.Context, *InstanceRef) (*MemoryHeldResponse, error)
+	// Leave runs a sink's Leave (sdk.Syncer) on a batch of keys, whose schema
+	// is not the write stream's, so it is a call of its own rather than a
+	// message on that stream. The result is a Batch header as a Write's
+	// result is: per-row rejects, counts and the call's error. The engine
+	// calls it only on instances whose NewResponse said syncer, so a plugin
+	// that predates it is never asked.
+	Leave(context.Context, *LeaveRequest) (*Batch, error)
 	// Read runs a source's Read. The engine sends Start, then a Credit per
 	// batch it has taken; the plugin sends a Batch header, then its records,
 	// while it holds credit, and End when Read returns.
@@ -235,6 +260,9 @@ func (UnimplementedPluginServer) Abort(context.Context, *InstanceRef) (*CloseRes
 }
 func (UnimplementedPluginServer) MemoryHeld(context.Context, *InstanceRef) (*MemoryHeldResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method MemoryHeld not implemented")
+}
+func (UnimplementedPluginServer) Leave(context.Context, *LeaveRequest) (*Batch, error) {
+	return nil, status.Error(codes.Unimplemented, "method Leave not implemented")
 }
 func (UnimplementedPluginServer) Read(grpc.BidiStreamingServer[Msg, Msg]) error {
 	return status.Error(codes.Unimplemented, "method Read not implemented")
@@ -374,6 +402,24 @@ func _Plugin_MemoryHeld_Handler(srv interface{}, ctx context.Context, dec func(i
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Plugin_Leave_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LeaveRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(PluginServer).Leave(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Plugin_Leave_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(PluginServer).Leave(ctx, req.(*LeaveRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Plugin_Read_Handler(srv interface{}, stream grpc.ServerStream) error {
 	return srv.(PluginServer).Read(&grpc.GenericServerStream[Msg, Msg]{ServerStream: stream})
 }
@@ -425,6 +471,10 @@ var Plugin_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "MemoryHeld",
 			Handler:    _Plugin_MemoryHeld_Handler,
+		},
+		{
+			MethodName: "Leave",
+			Handler:    _Plugin_Leave_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
