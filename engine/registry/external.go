@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -45,6 +45,10 @@ type LaunchOptions struct {
 	SumCache string
 }
 
+// afterVerify, when set (by tests), is called between the binary's
+// verification and its start, with its path.
+var afterVerify func(path string)
+
 // Process is a running plugin binary.
 type Process struct {
 	bin     Binary
@@ -75,13 +79,21 @@ func Launch(ctx context.Context, bin Binary, opts LaunchOptions) (*Process, erro
 	if opts.StartTimeout <= 0 {
 		opts.StartTimeout = 20 * time.Second
 	}
-	if err := verify(bin.Path, bin.SHA256, opts.SumCache, opts.Logger); err != nil {
+	f, err := verifyOpen(bin.Path, bin.SHA256, opts.SumCache, opts.Logger)
+	if err != nil {
 		return nil, err
+	}
+	// The process is started from the verified file, which must stay open
+	// until it has been exec'd (fexec_linux.go); the handshake is later.
+	defer f.Close()
+	if afterVerify != nil {
+		afterVerify(bin.Path)
 	}
 	p := &Process{bin: bin, label: fmt.Sprintf("plugin %q (%s)", bin.Name, bin.Path), stop: make(chan struct{})}
 	logger := opts.Logger.With(slog.String("plugin", bin.Name))
-	cmd := exec.Command(bin.Path)
+	cmd, fdPath := command(f, bin.Path)
 	cmd.Env = []string{} // go-plugin adds only what the handshake needs
+	hcl := &hclogger{l: logger, label: bin.Name, fdPath: fdPath, path: bin.Path}
 	tail := &stderrTail{}
 	p.client = plugin.NewClient(&plugin.ClientConfig{
 		HandshakeConfig: wire.Handshake,
@@ -97,12 +109,16 @@ func Launch(ctx context.Context, bin Binary, opts LaunchOptions) (*Process, erro
 		SkipHostEnv:     true,
 		StartTimeout:    opts.StartTimeout,
 		GRPCDialOptions: wire.GRPCDialOptions(0),
-		Logger:          newHCLogger(logger, bin.Name),
+		Logger:          hcl,
 		Stderr:          tail,
 	})
 	rpc, err := p.client.Client()
 	if err != nil {
 		p.client.Kill()
+		// An exec that failed names the file it exec'd: name the binary.
+		if pe := (*fs.PathError)(nil); fdPath != "" && errors.As(err, &pe) && pe.Path == fdPath {
+			pe.Path = bin.Path
+		}
 		// go-plugin's negotiation error has no type, and says only the
 		// numbers: say what they mean and what to do.
 		if strings.Contains(err.Error(), "incompatible API version") {

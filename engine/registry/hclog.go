@@ -30,6 +30,10 @@ type hclogger struct {
 	// through the unnamed one.
 	name string
 	args []any
+	// fdPath, when set, is the /proc/self/fd path the process was started
+	// by (fexec_linux.go); go-plugin names the binary by it, and path is
+	// the name to say instead.
+	fdPath, path string
 }
 
 // newHCLogger returns go-plugin's logger for the plugin block labelled
@@ -68,7 +72,11 @@ func (h *hclogger) distinct(args []any) []any {
 		}
 		switch {
 		case h.name == "":
-			out = append(out, "path", args[i+1])
+			v := args[i+1]
+			if h.fdPath != "" && v == any(h.fdPath) {
+				v = h.path
+			}
+			out = append(out, "path", v)
 		case fmt.Sprint(args[i+1]) == h.label:
 		default:
 			out = append(out, "served", args[i+1])
@@ -92,7 +100,9 @@ func (h *hclogger) IsError() bool             { return h.enabled(slog.LevelError
 
 func (h *hclogger) ImpliedArgs() []any { return h.args }
 func (h *hclogger) With(args ...any) hclog.Logger {
-	return &hclogger{l: h.l.With(h.distinct(args)...), label: h.label, name: h.name, args: append(append([]any(nil), h.args...), args...)}
+	c := *h
+	c.l, c.args = h.l.With(h.distinct(args)...), append(append([]any(nil), h.args...), args...)
+	return &c
 }
 func (h *hclogger) Name() string { return h.name }
 func (h *hclogger) Named(name string) hclog.Logger {
@@ -102,7 +112,9 @@ func (h *hclogger) Named(name string) hclog.Logger {
 	return h.ResetNamed(name)
 }
 func (h *hclogger) ResetNamed(name string) hclog.Logger {
-	return &hclogger{l: h.l, label: h.label, name: name, args: h.args}
+	c := *h
+	c.name = name
+	return &c
 }
 
 // The level is the slog handler's to decide.

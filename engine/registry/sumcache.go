@@ -41,9 +41,12 @@ import (
 //     else. It lives beside the pipeline's state, which anyone who can
 //     write there could already rewind or corrupt.
 //
-// What the pin never guarded against, it still does not: someone who can
-// write the binary can swap it between the check and the start of the
-// process, cached or not.
+// Whether the checksum was read or found here, the identity is fstat's of
+// the file verify keeps open, and on Linux the process is started from that
+// open file (fexec_linux.go), so replacing the binary at its path after
+// the check does not change what runs. Elsewhere, or without /proc, the
+// process is started by path, and someone who can write the binary can
+// still swap it between the check and the start.
 
 // racyMargin is how long a binary must have been left unchanged before
 // its checksum is recorded.
