@@ -227,8 +227,12 @@ func TestEmulatorCommandLineMistakesExit2(t *testing.T) {
 	if err := os.WriteFile(badTables, []byte("table \"contact\" {\n  key \"k\" { columns = [\"no_such_column\"] }\n}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// A flag that does not parse is said once, by the flag package, above the usage.
+	if code, stdout, stderr := sluice(context.Background(), "emulator", "dynamics", "--bogus"); code != exitUsage || stdout != "" ||
+		strings.Count(stderr, "flag provided but not defined: -bogus") != 1 || !strings.Contains(stderr, "Usage: sluice emulator dynamics") {
+		t.Errorf("--bogus: exit %d, stdout %q, stderr %q; want exit %d and the mistake once, with the usage", code, stdout, stderr, exitUsage)
+	}
 	for _, args := range [][]string{
-		{"--bogus"},
 		{"--limits", "requests=lots"},
 		{"--limits", "requests=-5"},
 		{"--cost", "request=-1ms"},

@@ -17,6 +17,9 @@ func (c *cli) emulatorCmd(args []string) error {
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
 	}
+	if errors.Is(err, emulator.ErrReported) {
+		return &exitError{code: exitUsage} // the flag package has said what is wrong
+	}
 	if errors.Is(err, emulator.ErrUsage) {
 		// a mistake on the command line exits 2, like every other command's
 		return &exitError{code: exitUsage, err: err}

@@ -25,6 +25,15 @@ type tablesError struct{ error }
 func (e tablesError) Is(target error) bool { return target == ErrTables }
 func (e tablesError) Unwrap() error        { return e.error }
 
+// ErrReported marks the usage errors that Command has already written to its stderr: a flag that does not
+// parse, which the flag package prints above the usage text.
+var ErrReported = errors.New("already reported")
+
+type reportedError struct{ error }
+
+func (e reportedError) Is(target error) bool { return target == ErrReported }
+func (e reportedError) Unwrap() error        { return e.error }
+
 // usageError wraps err so that errors.Is(err, ErrUsage) holds, keeping err's message.
 type usageError struct{ err error }
 
@@ -70,7 +79,7 @@ Flags:
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
-		return usageError{err}
+		return usageError{reportedError{err}}
 	}
 	if fs.NArg() > 0 {
 		fs.Usage()
