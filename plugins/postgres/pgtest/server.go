@@ -173,9 +173,7 @@ func (s *Server) start(ctx context.Context, bin string, owner *account) error {
 	)
 	s.cmd.Stdout, s.cmd.Stderr = logFile, logFile
 	s.cmd.SysProcAttr = owner.procAttr()
-	// If the test binary dies without stopping the server, the server
-	// shuts down at once rather than outliving it.
-	s.cmd.SysProcAttr.Pdeathsig = syscall.SIGQUIT
+	dieWithParent(s.cmd.SysProcAttr)
 	if err := s.cmd.Start(); err != nil {
 		return fmt.Errorf("pgtest: starting postgres: %w", err)
 	}
