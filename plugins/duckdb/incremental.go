@@ -1,47 +1,15 @@
 package duckdb
 
 import (
-	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
-	"github.com/sluicedata/sluice/sdk"
+	"github.com/sluicedata/sluice/plugins/internal/sqlcursor"
 )
-
-// checkpoint holds the cursor of the last row delivered, as text that
-// DuckDB casts back to the column's type, and the cursor's column names.
-// The postgres source writes the same shape.
-type checkpoint struct {
-	Cursor []string `json:"cursor"`
-	After  []string `json:"after"`
-}
-
-func (c checkpoint) encode() sdk.Checkpoint {
-	b, _ := json.Marshal(c)
-	return b
-}
-
-func decodeCheckpoint(b sdk.Checkpoint, cursor []string) (checkpoint, error) {
-	var c checkpoint
-	if err := json.Unmarshal(b, &c); err != nil || len(c.After) != len(c.Cursor) {
-		return c, fmt.Errorf("duckdb: the stored checkpoint %q is not one this source wrote; reset the pipeline's state to read from the start", b)
-	}
-	if !slices.Equal(c.Cursor, cursor) {
-		return c, fmt.Errorf("duckdb: the stored checkpoint is after cursor %q, but incremental.cursor is now %q; reset the pipeline's state to read from the start with the new cursor", c.Cursor, cursor)
-	}
-	return c, nil
-}
-
-// sqlText is the query without the trailing semicolons and space that
-// would break it as a subquery.
-func sqlText(query string) string {
-	return strings.TrimRight(strings.TrimSpace(query), "; \t\r\n")
-}
 
 func quoteIdent(name string) string {
 	return `"` + strings.ReplaceAll(name, `"`, `""`) + `"`
@@ -65,7 +33,7 @@ func incrementalSQL(query string, nargs int, cursor []string, casts []string) st
 	}
 	var b strings.Builder
 	b.WriteString("SELECT * FROM (\n")
-	b.WriteString(sqlText(query))
+	b.WriteString(sqlcursor.Query(query))
 	b.WriteString("\n) AS sluice_source\nWHERE ")
 	for i, c := range cols {
 		if i > 0 {

@@ -11,6 +11,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 
+	"github.com/sluicedata/sluice/plugins/internal/sqlcursor"
 	"github.com/sluicedata/sluice/sdk"
 )
 
@@ -86,7 +87,7 @@ func (s *source) Open(ctx context.Context, host sdk.Host) (*arrow.Schema, error)
 // LIMIT 0: DuckDB plans it, opens the files it reads for their metadata,
 // and returns no rows.
 func (s *source) describe() (*arrow.Schema, error) {
-	st, err := s.db.prepare("SELECT * FROM (\n" + sqlText(s.cfg.Query) + "\n) AS sluice_source LIMIT 0")
+	st, err := s.db.prepare("SELECT * FROM (\n" + sqlcursor.Query(s.cfg.Query) + "\n) AS sluice_source LIMIT 0")
 	if err != nil {
 		return nil, sdk.Errorf(sdk.Path{"query"}, "DuckDB rejects the query: %v", err)
 	}
@@ -180,11 +181,11 @@ func (s *source) statement(from sdk.Checkpoint) (string, []any, error) {
 		if from != nil {
 			s.host.Logger().Info("duckdb: not incremental, so reading everything; the checkpoint of an earlier run is ignored")
 		}
-		return sqlText(s.cfg.Query), args, nil
+		return sqlcursor.Query(s.cfg.Query), args, nil
 	}
 	var casts []string
 	if from != nil {
-		cp, err := decodeCheckpoint(from, inc.Cursor)
+		cp, err := sqlcursor.Decode("duckdb", from, inc.Cursor)
 		if err != nil {
 			return "", nil, err
 		}
@@ -233,11 +234,11 @@ func (b *batcher) flush(ctx context.Context, withCheckpoint bool) error {
 	batch := sdk.Batch{}
 	if withCheckpoint && len(s.cursor) > 0 {
 		last := b.chunks[len(b.chunks)-1]
-		cp := checkpoint{Cursor: s.cfg.Incremental.Cursor, After: make([]string, len(s.cursor))}
+		cp := sqlcursor.New(s.cfg.Incremental.Cursor)
 		for i, at := range s.cursor {
 			cp.After[i] = cursorText(last.Column(at), int(last.NumRows())-1)
 		}
-		batch.Checkpoint = cp.encode()
+		batch.Checkpoint = cp.Encode()
 	}
 	rec, err := b.concat()
 	if err != nil {

@@ -2,10 +2,8 @@ package postgres
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,7 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
-	"github.com/sluicedata/sluice/sdk"
+	"github.com/sluicedata/sluice/plugins/internal/sqlcursor"
 )
 
 // cursorOIDs are the types a cursor column may have: totally ordered,
@@ -28,36 +26,6 @@ var cursorOIDs = map[uint32]bool{
 
 // lagOIDs are the types the first cursor column must have for lag.
 var lagOIDs = map[uint32]bool{pgtype.DateOID: true, pgtype.TimestampOID: true, pgtype.TimestamptzOID: true}
-
-// checkpoint is what an incremental source's checkpoints hold: the cursor
-// of the last row delivered, as the text the server parses back. Keeping
-// the column names lets a run notice that the cursor was changed since.
-type checkpoint struct {
-	Cursor []string `json:"cursor"`
-	After  []string `json:"after"`
-}
-
-func (c checkpoint) encode() sdk.Checkpoint {
-	b, _ := json.Marshal(c)
-	return b
-}
-
-func decodeCheckpoint(b sdk.Checkpoint, cursor []string) (checkpoint, error) {
-	var c checkpoint
-	if err := json.Unmarshal(b, &c); err != nil || len(c.After) != len(c.Cursor) {
-		return c, fmt.Errorf("postgres: the stored checkpoint %q is not one this source wrote; reset the pipeline's state to read from the start", b)
-	}
-	if !slices.Equal(c.Cursor, cursor) {
-		return c, fmt.Errorf("postgres: the stored checkpoint is after cursor %q, but incremental.cursor is now %q; reset the pipeline's state to read from the start with the new cursor", c.Cursor, cursor)
-	}
-	return c, nil
-}
-
-// sqlText is the query as written, without the trailing semicolons and
-// space that would break it as a subquery.
-func sqlText(query string) string {
-	return strings.TrimRight(strings.TrimSpace(query), "; \t\r\n")
-}
 
 // incrementalSQL wraps the user's query so that it returns, in cursor
 // order, the rows whose cursor is past after (all of them when after is
@@ -80,7 +48,7 @@ func incrementalSQL(query string, nargs int, cursor []string, resume bool, lag t
 	var b strings.Builder
 	// The newline before the parenthesis ends a trailing -- comment.
 	b.WriteString("SELECT * FROM (\n")
-	b.WriteString(sqlText(query))
+	b.WriteString(sqlcursor.Query(query))
 	b.WriteString("\n) AS sluice_source\nWHERE ")
 	for i, c := range cols {
 		if i > 0 {

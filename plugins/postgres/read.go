@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/sluicedata/sluice/plugins/internal/colbuild"
 
+	"github.com/sluicedata/sluice/plugins/internal/sqlcursor"
 	"github.com/sluicedata/sluice/sdk"
 )
 
@@ -65,10 +66,10 @@ func (s *source) statement(from sdk.Checkpoint) (string, []any, error) {
 		if from != nil {
 			s.host.Logger().Info("postgres: not incremental, so reading everything; the checkpoint of an earlier run is ignored")
 		}
-		return sqlText(s.cfg.Query), args, nil
+		return sqlcursor.Query(s.cfg.Query), args, nil
 	}
 	if from != nil {
-		cp, err := decodeCheckpoint(from, inc.Cursor)
+		cp, err := sqlcursor.Decode("postgres", from, inc.Cursor)
 		if err != nil {
 			return "", nil, err
 		}
@@ -198,11 +199,11 @@ func (r *reader) flush(ctx context.Context, checkpoint bool) error {
 	s := r.src
 	b := sdk.Batch{Rejects: r.rejects}
 	if checkpoint && r.hasLast {
-		cp := checkpointOf(s.cfg.Incremental.Cursor, len(s.cursor))
+		cp := sqlcursor.New(s.cfg.Incremental.Cursor)
 		for i, at := range s.cursor {
 			cp.After[i], _ = cursorText(s.oids[at], s.formats[at], r.last[i])
 		}
-		b.Checkpoint = cp.encode()
+		b.Checkpoint = cp.Encode()
 	}
 	arrays := make([]arrow.Array, len(r.cols))
 	for i, c := range r.cols {
@@ -216,10 +217,6 @@ func (r *reader) flush(ctx context.Context, checkpoint bool) error {
 	err := r.emit.Emit(ctx, b)
 	b.Record.Release()
 	return err
-}
-
-func checkpointOf(cursor []string, n int) checkpoint {
-	return checkpoint{Cursor: cursor, After: make([]string, n)}
 }
 
 // batchColumn is one column of the batch being built: its decoder, and

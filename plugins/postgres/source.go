@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/sluicedata/sluice/plugins/internal/sqlcursor"
 	"github.com/sluicedata/sluice/sdk"
 )
 
@@ -77,7 +78,7 @@ func (s *source) Open(ctx context.Context, host sdk.Host) (*arrow.Schema, error)
 		return nil, err
 	}
 	s.conn = conn
-	sd, err := conn.PgConn().Prepare(ctx, "", sqlText(s.cfg.Query), nil)
+	sd, err := conn.PgConn().Prepare(ctx, "", sqlcursor.Query(s.cfg.Query), nil)
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
