@@ -322,12 +322,7 @@ func asFloat(v any) (float64, bool) {
 	return 0, false
 }
 
-func fmtNum(f float64) string {
-	if math.IsInf(f, 0) {
-		return strconv.FormatFloat(f, 'f', -1, 64)
-	}
-	return strconv.FormatFloat(f, 'f', -1, 64)
-}
+func fmtNum(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 
 func utf16Len(s string) int {
 	n := 0
