@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf16"
 
+	"github.com/sluicedata/sluice/plugins/dynamics/internal/guid"
 	"github.com/sluicedata/sluice/plugins/internal/textconv"
 	"github.com/sluicedata/sluice/plugins/internal/valfmt"
 )
@@ -332,29 +333,8 @@ func utf16Len(s string) int {
 	return n
 }
 
-// parseGUID accepts a GUID with or without braces, in any case, and returns
-// it in the canonical lower-case form.
-func parseGUID(s string) (string, bool) {
-	s = strings.TrimSpace(s)
-	s = strings.TrimSuffix(strings.TrimPrefix(s, "{"), "}")
-	if len(s) != 36 {
-		return "", false
-	}
-	for i := 0; i < 36; i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return "", false
-			}
-		default:
-			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
-				return "", false
-			}
-		}
-	}
-	return strings.ToLower(s), true
-}
+// parseGUID reads a GUID as Dataverse does, around spaces.
+func parseGUID(s string) (string, bool) { return guid.Parse(strings.TrimSpace(s)) }
 
 // Go types of expression values, for the checks at Open.
 var (

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+
+	"github.com/sluicedata/sluice/plugins/dynamics/internal/guid"
 )
 
 // handleBulk answers the bound actions CreateMultiple, UpdateMultiple and UpsertMultiple. Each runs in a single
@@ -97,7 +99,7 @@ func (s *Server) updateMultiple(req *apiRequest, t *Table, targets []map[string]
 			return errorResponse(errBadRequest(codeInvalidQuery, "Using alternate keys with UpdateMultiple is not supported; identify each target by its primary key %s.", t.PrimaryID))
 		}
 		raw, _ := m[t.PrimaryID].(string)
-		id, ok := parseGUID(raw)
+		id, ok := guid.Parse(raw)
 		if !ok {
 			return errorResponse(errBadRequest(codeInvalidQuery, "Each target of UpdateMultiple must include its primary key %s.", t.PrimaryID))
 		}
@@ -229,7 +231,7 @@ func (s *Server) upsertKey(t *Table, m map[string]any) (*recordKey, *apiError) {
 		return parseKeyPredicate(t, ref.predicate, false)
 	}
 	if raw, ok := m[t.PrimaryID].(string); ok {
-		id, ok := parseGUID(raw)
+		id, ok := guid.Parse(raw)
 		if !ok {
 			return nil, errLiteralType(t.EntitySetName, raw, "Edm.Guid")
 		}

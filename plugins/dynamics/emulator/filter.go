@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/sluicedata/sluice/plugins/dynamics/internal/guid"
 )
 
 // filterNode is a parsed $filter expression.
@@ -282,7 +284,7 @@ func (p *filterParser) stringLiteral() (string, *apiError) {
 func (p *filterParser) scalarLiteral() (any, int, bool) {
 	rest := p.src[p.pos:]
 	if len(rest) >= 36 {
-		if g, ok := parseGUID(rest[:36]); ok && (len(rest) == 36 || !isIdentChar(rest[36])) {
+		if g, ok := guid.Parse(rest[:36]); ok && (len(rest) == 36 || !isIdentChar(rest[36])) {
 			return g, 36, true
 		}
 	}

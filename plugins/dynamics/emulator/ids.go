@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/binary"
 	"encoding/hex"
-	"strings"
 	"sync"
 	"time"
 )
@@ -61,32 +60,6 @@ func formatGUID(b [16]byte) string {
 	out[23] = '-'
 	hex.Encode(out[24:36], b[10:16])
 	return string(out[:])
-}
-
-// parseGUID accepts a GUID with or without braces, in any case, and returns its canonical lower-case form.
-func parseGUID(s string) (string, bool) {
-	s = strings.TrimSuffix(strings.TrimPrefix(s, "{"), "}")
-	if len(s) != 36 {
-		return "", false
-	}
-	for i := 0; i < 36; i++ {
-		c := s[i]
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return "", false
-			}
-		default:
-			if !isHex(c) {
-				return "", false
-			}
-		}
-	}
-	return strings.ToLower(s), true
-}
-
-func isHex(c byte) bool {
-	return ('0' <= c && c <= '9') || ('a' <= c && c <= 'f') || ('A' <= c && c <= 'F')
 }
 
 // randomSecret returns a client secret in the style Entra generates (40 characters).

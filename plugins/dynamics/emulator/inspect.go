@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/sluicedata/sluice/plugins/dynamics/internal/guid"
 )
 
 // Inspection: Go methods for tests and /_emulator/ endpoints for people (curl), to count, dump and seed tables,
@@ -63,7 +65,7 @@ func (s *Server) Record(table, id string) (map[string]any, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	g, ok := parseGUID(id)
+	g, ok := guid.Parse(id)
 	if !ok {
 		return nil, false, fmt.Errorf("invalid id %q", id)
 	}

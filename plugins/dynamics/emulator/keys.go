@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/sluicedata/sluice/plugins/dynamics/internal/guid"
 )
 
 // recordKey addresses one record: by primary id, or by the values of one alternate key.
@@ -24,7 +26,7 @@ func parseKeyPredicate(t *Table, pred string, strictChars bool) (*recordKey, *ap
 		return nil, errInvalidKey(t.LogicalName)
 	}
 	if len(parts) == 1 && !strings.Contains(parts[0], "=") || len(parts) == 1 && strings.HasPrefix(parts[0], "'") {
-		id, ok := parseGUID(strings.Trim(parts[0], "'"))
+		id, ok := guid.Parse(strings.Trim(parts[0], "'"))
 		if !ok {
 			return nil, errInvalidKey(t.LogicalName)
 		}
@@ -48,7 +50,7 @@ func parseKeyPredicate(t *Table, pred string, strictChars bool) (*recordKey, *ap
 	}
 	if len(given) == 1 {
 		if lit, ok := given[t.PrimaryID]; ok {
-			id, ok := parseGUID(strings.Trim(lit, "'"))
+			id, ok := guid.Parse(strings.Trim(lit, "'"))
 			if !ok {
 				return nil, errInvalidKey(t.LogicalName)
 			}
@@ -152,10 +154,10 @@ func keyLiteral(c *Column, lit string) (any, bool) {
 		tm, ok := parseDateTime(lit)
 		return tm, ok
 	case TypeLookup, TypeCustomer, TypeOwner:
-		id, ok := parseGUID(lit)
+		id, ok := guid.Parse(lit)
 		return lookupRef{ID: id}, ok
 	case TypeUniqueID:
-		id, ok := parseGUID(lit)
+		id, ok := guid.Parse(lit)
 		return id, ok
 	}
 	return nil, false

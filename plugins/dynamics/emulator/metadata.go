@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+
+	"github.com/sluicedata/sluice/plugins/dynamics/internal/guid"
 )
 
 // Metadata is served from the table definitions: EntityDefinitions (with Attributes, Keys and relationships,
@@ -428,7 +430,7 @@ func (s *Server) tableByMetadataKey(pred string) *Table {
 		t, _ := s.schema.table(strings.Trim(name, "'"))
 		return t
 	}
-	id, ok := parseGUID(strings.TrimPrefix(pred, "MetadataId="))
+	id, ok := guid.Parse(strings.TrimPrefix(pred, "MetadataId="))
 	if !ok {
 		return nil
 	}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/sluicedata/sluice/plugins/dynamics/internal/guid"
 )
 
 // pageCursor is what a $skiptoken carries: the page number and the sort values of the last record returned, so the
@@ -57,7 +59,7 @@ func encodeSkipToken(t *Table, order []orderItem, c pageCursor, first []any) str
 func cursorValueText(v any) string {
 	switch x := v.(type) {
 	case string:
-		if g, ok := parseGUID(x); ok {
+		if g, ok := guid.Parse(x); ok {
 			return "{" + strings.ToUpper(g) + "}"
 		}
 		return x
@@ -200,10 +202,10 @@ func cookieUnescape(s string) (string, error) {
 func parseCursorValue(c *Column, s string) (any, bool) {
 	switch c.Type {
 	case TypeUniqueID:
-		g, ok := parseGUID(s)
+		g, ok := guid.Parse(s)
 		return g, ok
 	case TypeLookup, TypeCustomer, TypeOwner:
-		g, ok := parseGUID(s)
+		g, ok := guid.Parse(s)
 		return lookupRef{ID: g}, ok
 	case TypeInteger, TypeBigInt, TypePicklist, TypeState, TypeStatus:
 		i, err := strconv.ParseInt(s, 10, 64)

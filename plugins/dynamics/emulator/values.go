@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf16"
 
+	"github.com/sluicedata/sluice/plugins/dynamics/internal/guid"
 	"github.com/sluicedata/sluice/plugins/internal/valfmt"
 )
 
@@ -69,7 +70,7 @@ func convertInput(t *Table, c *Column, raw any) (any, *apiError) {
 		if !ok {
 			return bad()
 		}
-		g, ok := parseGUID(s)
+		g, ok := guid.Parse(s)
 		if !ok {
 			return bad()
 		}
