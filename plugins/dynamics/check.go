@@ -96,17 +96,27 @@ func (s *Sink) Check(ctx context.Context, host sdk.Host) []sdk.CheckStep {
 	return steps
 }
 
-// checkMapping checks the mapping against the definition, as
-// `sluice validate --online` does, and summarizes the result.
-func (s *Sink) checkMapping(ctx context.Context, host sdk.Host, t *table) sdk.CheckStep {
+// boundMapping compiles the mapping and binds it to t, the table's
+// definition, and the definitions of its lookups' targets, which it reads.
+func (s *Sink) boundMapping(ctx context.Context, host sdk.Host, t *table) (*mapping, sdk.Diagnostics, error) {
 	s.table = t
 	targets, err := s.readTargets(ctx)
 	if err != nil {
-		return sdk.CheckStep{Name: "mapping", Detail: err.Error(), Advice: s.advice(err)}
+		return nil, nil, err
 	}
 	m, diags := compile(s.cfg.Operation, s.cfg.Key, s.specs, s.in)
 	if !diags.HasErrors() {
 		diags = append(diags, m.bind(t, targets, sdk.Path{"key"}, constantEvaluator(s.in, host.Allocator()))...)
+	}
+	return m, diags, nil
+}
+
+// checkMapping checks the mapping against the definition, as
+// `sluice validate --online` does, and summarizes the result.
+func (s *Sink) checkMapping(ctx context.Context, host sdk.Host, t *table) sdk.CheckStep {
+	m, diags, err := s.boundMapping(ctx, host, t)
+	if err != nil {
+		return sdk.CheckStep{Name: "mapping", Detail: err.Error(), Advice: s.advice(err)}
 	}
 	var problems []string
 	for _, d := range diags {

@@ -12,14 +12,9 @@ import (
 // definitions of the tables they search and write, for `sluice check`, and
 // reads one record of each (read privilege).
 func (s *Sink) checkMatch(ctx context.Context, host sdk.Host, t *table) sdk.CheckStep {
-	s.table = t
-	targets, err := s.readTargets(ctx)
+	m, diags, err := s.boundMapping(ctx, host, t)
 	if err != nil {
 		return sdk.CheckStep{Name: "match", Detail: err.Error(), Advice: s.advice(err)}
-	}
-	m, diags := compile(s.cfg.Operation, s.cfg.Key, s.specs, s.in)
-	if !diags.HasErrors() {
-		diags = append(diags, m.bind(t, targets, sdk.Path{"key"}, constantEvaluator(s.in, host.Allocator()))...)
 	}
 	if diags.HasErrors() {
 		return sdk.CheckStep{Name: "match", Detail: "the mapping has mistakes", Advice: "Fix the mapping first."}
